@@ -1,0 +1,36 @@
+/*
+ * ipc_proto.h - the request types spoken between faxpost processes.
+ *
+ * One place for every message type, so that each side checks against the same list.
+ * Owners add their own block; attribute names are documented beside each type.
+ */
+#ifndef FAXPOST_MAIL_IPC_PROTO_H
+#define FAXPOST_MAIL_IPC_PROTO_H
+
+/* qmgr -> delivery agent (smtp, local, fax, print): deliver one message to some of
+ * its recipients. Attributes: "queue_id", "queue_name" (active), "path" (queue file),
+ * "nexthop" (host[:port] or transport-specific), "rcpt_count", "rcpt.N" (address),
+ * "rcpt_index.N" (index into the queue file's recipients, for qf_mark_done).
+ * Reply IPC_DELIVER_REPLY: "status.N", "reason.N" per recipient, "relay" (host[addr]). */
+#define IPC_DELIVER		0x44454c56u	/* 'DELV' */
+#define IPC_DELIVER_REPLY	0x444c5652u	/* 'DLVR' */
+
+/* anyone -> codecd: convert. fds: input parts, then output. Attributes: "target"
+ * (RFC 2533 expression), "in_count", "in_type.N" (MIME type). Reply: "status",
+ * "reason", "pages", "profile", "coding", "xres", "yres", "width". */
+#define IPC_CONVERT		0x434f4e56u	/* 'CONV' */
+#define IPC_CONVERT_REPLY	0x43565250u	/* 'CVRP' */
+
+/* qmgr -> faxd: send a fax; faxd -> qmgr: status. See faxd/README. */
+#define IPC_FAX_SEND		0x46415853u	/* 'FAXS' */
+#define IPC_FAX_SEND_REPLY	0x46585250u	/* 'FXRP' */
+
+/* faxd <-> hwd: line requests (dial, answer, hang up); the line is passed as an fd. */
+#define IPC_LINE_REQUEST	0x4c494e45u	/* 'LINE' */
+#define IPC_LINE_REPLY		0x4c4e5250u	/* 'LNRP' */
+
+/* popd-client / cli -> popd-client: receive now. */
+#define IPC_POP_RECEIVE		0x504f5052u	/* 'POPR' */
+#define IPC_POP_REPLY		0x50505250u	/* 'PPRP' */
+
+#endif
