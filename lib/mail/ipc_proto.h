@@ -29,8 +29,15 @@
 #define IPC_LINE_REQUEST	0x4c494e45u	/* 'LINE' */
 #define IPC_LINE_REPLY		0x4c4e5250u	/* 'LNRP' */
 
-/* popd-client / cli -> popd-client: receive now. */
+/* cli (faxpost receive) -> popd-client (private/pop): poll now. Request attributes:
+ * "mailbox" (optional; all mailboxes when absent). While it works, popd-client sends
+ * IPC_POP_PROGRESS messages ("mailbox", "listed", "fetched", "skipped", "bytes"), one
+ * per message handled, then one IPC_POP_REPLY per mailbox with the same counters plus
+ * "deleted", "status" (2.0.0 / 4.x.x) and "reason", and last IPC_POP_DONE ("status",
+ * "mailboxes"). */
 #define IPC_POP_RECEIVE		0x504f5052u	/* 'POPR' */
+#define IPC_POP_PROGRESS	0x50505047u	/* 'PPPG' */
 #define IPC_POP_REPLY		0x50505250u	/* 'PPRP' */
+#define IPC_POP_DONE		0x50504f4eu	/* 'PPON' */
 
 #endif
