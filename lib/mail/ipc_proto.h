@@ -40,4 +40,23 @@
 #define IPC_POP_REPLY		0x50505250u	/* 'PPRP' */
 #define IPC_POP_DONE		0x50504f4eu	/* 'PPON' */
 
+/* --- qmgr <-> delivery agents (smtp, local; owner: qmgr helper) -------------------
+ * IPC_DELIVER, in addition to the attributes above:
+ *   "transport"     the master.cf service name the request was sent to
+ *   "sender"        envelope sender ("" = null sender), for convenience in logs
+ *   "arrival_us"    int, for delay= in the agent's own log lines
+ *   "rcpt.N" may differ from the queue file's recipient rcpt_index.N when qmgr
+ *   rewrote it through the address book or a 1:1 alias; the agent delivers to rcpt.N
+ *   and marks rcpt_index.N done in place (qf_mark_done) after a 2xx only.
+ * IPC_DELIVER_REPLY, per recipient N (same numbering as the request):
+ *   "status.N"  enhanced status "2.0.0" / "4.x.x" / "5.x.x" (required)
+ *   "reason.N"  text: the server reply ("250 2.0.0 Ok: queued as X") or our reason
+ *   "action.N"  on success: "delivered" (final, e.g. local), "relayed" (handed to a
+ *               hop without DSN), "passed" (hop takes DSN: NOTIFY went on with it)
+ *   "conneg.N"  the next hop's CONNEG capability expression for N, when it gave one
+ *   "relay"     "host[addr]:port" or "none"; "delays" "c/d" seconds (setup/transfer)
+ * An agent that dies or answers garbage: qmgr defers every recipient of the request
+ * that is not marked done in the file ("4.3.0 delivery agent ... failed").
+ */
+
 #endif
