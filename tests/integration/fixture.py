@@ -2,6 +2,7 @@
 
 API
 ---
+ECHOD                       path of the test daemon test-echod (see daemons= below).
 BUILD, SRC                  absolute build dir ($FAXPOST_BUILD, default SRC/build) and
                             source dir ($FAXPOST_SRC).
 free_port(host="127.0.0.1") a TCP port that is free now (never the same twice per run).
@@ -20,13 +21,15 @@ Proc(cmd, name=None, env=None, cwd=None, stdin=None)
     .stop(timeout=5)  SIGTERM by pid, bounded wait, then SIGKILL of the pid, its group and
                       any descendant still alive. Context manager (stop on exit).
 
-Instance(name, services=(), params=None, **kw)
+Instance(name, services=(), params=None, daemons=None, **kw)
     A private faxpost instance in BUILD/itest/<name>-<pid>-<n>/ with etc/main.cf,
     etc/master.cf, queue/, data/, log/faxpost.log. main.cf gets absolute paths
     (queue_directory, data_directory, daemon_directory = BUILD/libexec, maillog_file,
     config_directory), mail_owner = the current user, myhostname = faxpost.test, then
     params/kw (kw: name=value, values str or int). services: master.cf lines, e.g.
-    "%d inet n - n - 1 smtpd" % port.
+    "%d inet n - n - 1 smtpd" % port. daemons: {name: path} of extra programs (e.g.
+    ECHOD); the instance then gets its own daemon_directory DIR/libexec holding links to
+    BUILD/libexec/* and to these.
     .dir .etc .queue .data .log_path .pid_file
     .write_main_cf(**params)   rewrite main.cf (base + params given at creation + these)
     .write_master_cf(lines)    rewrite master.cf
@@ -74,6 +77,9 @@ SRC = os.path.abspath(os.environ.get("FAXPOST_SRC")
 BUILD = os.path.abspath(os.environ.get("FAXPOST_BUILD") or os.path.join(SRC, "build"))
 LIBEXEC = os.path.join(BUILD, "libexec")
 FAXPOST = os.path.join(BUILD, "bin", "faxpost")
+# A tiny single-server daemon on the skeleton (master/test/echod.c): greets each client
+# with "echod pid=N uid=U gid=G service=NAME" and echoes lines until QUIT.
+ECHOD = os.path.join(BUILD, "libexec-test", "test-echod")
 
 interop = unittest.skipUnless(os.environ.get("FAXPOST_INTEROP") == "1",
                               "interop test (make interop)")
@@ -298,7 +304,7 @@ def _fmt(v):
 
 
 class Instance:
-    def __init__(self, name, services=(), params=None, **kw):
+    def __init__(self, name, services=(), params=None, daemons=None, **kw):
         self.name = name
         self.dir = os.path.join(BUILD, "itest", "%s-%d-%d" % (name, os.getpid(), next(_counter)))
         if os.path.exists(self.dir):
@@ -315,11 +321,26 @@ class Instance:
         for d in (self.dir, self.etc, self.log_dir):
             os.chmod(d, 0o755)
         self.params = {}
+        if daemons:
+            self._daemon_dir(daemons)
         self.params.update(params or {})
         self.params.update(kw)
         self.master = None
         self.write_main_cf()
         self.write_master_cf(services)
+
+    def _daemon_dir(self, daemons):
+        """A private daemon_directory: links to BUILD/libexec/* plus extra programs."""
+        d = os.path.join(self.dir, "libexec")
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+        progs = {}
+        if os.path.isdir(LIBEXEC):
+            progs.update({n: os.path.join(LIBEXEC, n) for n in os.listdir(LIBEXEC)})
+        progs.update(daemons)
+        for n, target in progs.items():
+            os.symlink(target, os.path.join(d, n))
+        self.params["daemon_directory"] = d
 
     # configuration
     def base_params(self):
