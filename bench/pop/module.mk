@@ -1,0 +1,1 @@
+BENCH_SCRIPTS += bench/pop/run
