@@ -190,13 +190,14 @@ int main(int argc, char **argv)
 		up_fd = master_detach();
 	sig_fd = master_sig_init();
 	master_init();
+	master_open_log(0);
 	msg_info("daemon started -- version %s, configuration %s", FAXPOST_VERSION,
 		 master.config_dir);
 	master_dev_note();
-	master_spawn_all();
-	master_open_log(0);
+	/* Before any worker starts: workers must not hold the starter's stdout/stderr. */
 	if (up_fd >= 0)
 		master_detached_up(up_fd);
+	master_spawn_all();
 	master_loop(sig_fd);
 	return 0;
 }
