@@ -110,17 +110,25 @@ static void master_dev_note(void)
 			 conf_str("mail_owner"));
 }
 
+/* Configuration errors name the file with its folder: "/etc/faxpost/main.cf:12: ...". */
+static void master_conf_fatal(const char *err)
+{
+	if (strncmp(err, "main.cf:", 8) == 0 || strncmp(err, "master.cf:", 10) == 0)
+		msg_fatal("%s/%s", master.config_dir, err);
+	msg_fatal("%s", err);
+}
+
 static void master_init(void)
 {
 	char err[1024];
 
 	if (master_conf_load(err, sizeof(err)) < 0)
-		msg_fatal("%s", err);
+		master_conf_fatal(err);
 	if (master_make_dirs(err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
 	master_open_log(1);
 	if (master_services_load(&master.services, err, sizeof(err)) < 0)
-		msg_fatal("%s", err);
+		master_conf_fatal(err);
 	if (master_lock(err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
 	master_start_services();

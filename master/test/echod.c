@@ -7,6 +7,7 @@
  * A wake-up (-w) is logged as "wakeup". max_use and max_idle come from main.cf. Built
  * as build/libexec-test/test-echod; never installed.
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,8 +38,15 @@ static void echod_serve(daemon_ctx *ctx, int fd)
 
 	if (echod_write(fd, line, (size_t)n) < 0)
 		return;
-	while (poll(&pfd, 1, 10000) == 1) {
-		ssize_t r = read(fd, line, sizeof(line));
+	for (;;) {
+		int ready = poll(&pfd, 1, 10000);
+		ssize_t r;
+
+		if (ready < 0 && errno == EINTR)
+			continue;	/* SIGHUP on reload: finish this session first */
+		if (ready != 1)
+			break;
+		r = read(fd, line, sizeof(line));
 
 		if (r <= 0 || (r >= 4 && strncmp(line, "QUIT", 4) == 0))
 			break;

@@ -52,7 +52,7 @@ Instance(name, services=(), params=None, daemons=None, **kw)
     .faxpost(*args, input=None, timeout=30, env=None)
                                runs BUILD/bin/faxpost -c ETC args; CompletedProcess (text)
     .standalone(prog, *args, listen=None)
-                               runs BUILD/libexec/prog -c ETC -S listen args (listen default
+                               runs DAEMON_DIR/prog -c ETC -S listen args (listen default
                                127.0.0.1:<free port>); a Proc with .port and .listen set;
                                waits until it listens (TCP) or the socket exists (path).
     Context manager: `with Instance(...) as inst:` starts (if not started) and stops.
@@ -484,7 +484,8 @@ class Instance:
             listen = "127.0.0.1:%d" % port
         elif not listen.startswith("/"):
             port = int(listen.rsplit(":", 1)[-1])
-        p = Proc([os.path.join(LIBEXEC, prog), "-c", self.etc, "-S", listen] + list(args),
+        ddir = self.params.get("daemon_directory", LIBEXEC)
+        p = Proc([os.path.join(ddir, prog), "-c", self.etc, "-S", listen] + list(args),
                  name=prog, out_dir=self.log_dir)
         p.port, p.listen, p.inst = port, listen, self
         deadline = time.monotonic() + timeout
