@@ -105,15 +105,20 @@ deps:
 
 # --- tests -------------------------------------------------------------------------
 # make check: deps, build, unit tests, unit tests again under ASan+UBSan, integration
-# suites. The last lines are the runners' summaries (Check-style total, then
-# "N passed, M failed") so that CI can count.
+# suites. Their full output is shown (and kept in $(BUILD)/*-summary.txt); the last
+# lines are the runners' summaries (Check-style total, then "N passed, M failed") so
+# that CI can count. (POSIX sh has no pipefail: a failure is noted in a marker file.)
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan-unit-build
-	@rc=0; \
-	scripts/run-unit $(BUILD) $(BUILD)/asan > $(BUILD)/unit-summary.txt || rc=1; \
-	$(PYTHON) tests/integration/run.py --build $(BUILD) $(INTEGRATION_DIRS) > $(BUILD)/integration-summary.txt || rc=1; \
+	@rm -f $(BUILD)/unit.failed $(BUILD)/integration.failed; \
+	{ scripts/run-unit $(BUILD) $(BUILD)/asan 2>&1 || touch $(BUILD)/unit.failed; } \
+		| tee $(BUILD)/unit-summary.txt; \
+	{ $(PYTHON) tests/integration/run.py --build $(BUILD) $(INTEGRATION_DIRS) 2>&1 || \
+		touch $(BUILD)/integration.failed; } | tee $(BUILD)/integration-summary.txt; \
 	echo; echo "== summary =="; tail -n 1 $(BUILD)/unit-summary.txt; tail -n 1 $(BUILD)/integration-summary.txt; \
+	rc=0; \
+	if [ -e $(BUILD)/unit.failed ] || [ -e $(BUILD)/integration.failed ]; then rc=1; fi; \
 	exit $$rc
 
 unit: all

@@ -106,8 +106,8 @@ static void master_dev_note(void)
 		msg_info("running as %s (not root): every daemon runs as %s (dev instance)", me,
 			 me);
 	else if (master.owner_uid == 0)
-		msg_warn("mail_owner %s is root: daemons keep root privileges (dev instance)",
-			 conf_str("mail_owner"));
+		msg_warn("running as root with mail_owner = %s (uid 0): daemons keep root "
+			 "privileges (dev instance)", conf_str("mail_owner"));
 }
 
 /* Configuration errors name the file with its folder: "/etc/faxpost/main.cf:12: ...". */
