@@ -1,0 +1,425 @@
+/*
+ * t4_dec.c - T.4 MH/MR and T.6 MMR decoder (see t4.h for the contract).
+ *
+ * Bits come through a 64-bit left-aligned buffer refilled 8 bytes at a time. Runs are
+ * decoded by one lookup per code in direct tables (12 bits white, 13 bits black, entries
+ * run << 4 | length), 2-D modes by a 7-bit table; each line becomes a list of changing
+ * elements, rows are painted span by span. Every loop consumes bits or moves a0 right, and
+ * the line ends once a0 reaches the width, so the work is bounded by the input size
+ * and the row count. Past the end of the data the reader supplies zeros and counts them,
+ * which lets the line code stay branch-light and detect truncation once per line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/t4.h"
+#include "util/msg.h"
+
+#define WBITS 12
+#define BBITS 13
+#define MBITS 7
+
+static uint16_t white_tab[1 << WBITS], black_tab[1 << BBITS];
+static uint8_t mode_tab[1 << MBITS];
+
+enum { M_BAD, M_P, M_H, M_V0 = 3 /* .. M_V0 + 6 for -3..3 */, M_EXT = 10 };
+
+static void tab_fill(uint16_t *tab, int bits, const t4_code *c, uint32_t run)
+{
+	uint32_t shift = (uint32_t)bits - c->len, base = c->code << shift;
+
+	for (uint32_t s = 0; s < (1u << shift); s++)
+		tab[base + s] = (uint16_t)(run << 4 | c->len);
+}
+
+static void mode_fill(uint32_t code, unsigned len, int mode)
+{
+	uint32_t shift = MBITS - len, base = code << shift;
+
+	for (uint32_t s = 0; s < (1u << shift); s++)
+		mode_tab[base + s] = (uint8_t)(mode << 4 | len);
+}
+
+__attribute__((constructor)) static void t4_dec_init(void)
+{
+	for (uint32_t r = 0; r < 64; r++) {
+		tab_fill(white_tab, WBITS, &t4_white_term[r], r);
+		tab_fill(black_tab, BBITS, &t4_black_term[r], r);
+	}
+	for (uint32_t i = 0; i < 40; i++) {
+		tab_fill(white_tab, WBITS, &t4_white_makeup[i], 64 * (i + 1));
+		tab_fill(black_tab, BBITS, &t4_black_makeup[i], 64 * (i + 1));
+	}
+	mode_fill(0x1, 1, M_V0 + 3);
+	mode_fill(0x3, 3, M_V0 + 4);
+	mode_fill(0x2, 3, M_V0 + 2);
+	mode_fill(0x1, 3, M_H);
+	mode_fill(0x1, 4, M_P);
+	mode_fill(0x3, 6, M_V0 + 5);
+	mode_fill(0x2, 6, M_V0 + 1);
+	mode_fill(0x3, 7, M_V0 + 6);
+	mode_fill(0x2, 7, M_V0 + 0);
+	mode_fill(0x1, 7, M_EXT);
+}
+
+typedef struct bitr {
+	const uint8_t *p, *end, *start;
+	uint64_t bits;		/* next bit in the MSB; bits past n are 0 or future data */
+	int n;
+	size_t pad;		/* zero bits supplied past the end */
+} bitr;
+
+static inline uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return __builtin_bswap64(v);
+}
+
+static inline void br_fill(bitr *b)
+{
+	if (b->end - b->p >= 8) {
+		int take = (63 - b->n) >> 3;
+		b->bits |= load_be64(b->p) >> b->n;
+		b->p += take;
+		b->n += take * 8;
+		return;
+	}
+	while (b->n <= 56) {
+		if (b->p < b->end)
+			b->bits |= (uint64_t)*b->p++ << (56 - b->n);
+		else
+			b->pad += 8;
+		b->n += 8;
+	}
+}
+
+static inline void br_skip(bitr *b, unsigned k)
+{
+	b->bits <<= k;
+	b->n -= (int)k;
+}
+
+/* Bits consumed beyond the data? */
+static inline int br_overrun(const bitr *b)
+{
+	return (size_t)b->n < b->pad;
+}
+
+/* Bits left in the data (not counting the zeros supplied past the end). */
+static inline size_t br_left(const bitr *b)
+{
+	return (size_t)(b->end - b->p) * 8 + (size_t)b->n - (b->pad < (size_t)b->n ? b->pad : (size_t)b->n);
+}
+
+/* One run of a colour: make-up codes then a terminating code; -1 on a bad code. */
+static inline int64_t dec_run(bitr *b, int color, uint32_t limit)
+{
+	uint32_t total = 0;
+
+	for (;;) {
+		uint16_t e;
+		unsigned len;
+		if (b->n < 16)
+			br_fill(b);
+		e = color ? black_tab[b->bits >> (64 - BBITS)] : white_tab[b->bits >> (64 - WBITS)];
+		len = e & 15;
+		if (!len)
+			return -1;
+		br_skip(b, len);
+		total += e >> 4;
+		if ((e >> 4) < 64)
+			return total;
+		if (total > limit)
+			return -1;
+	}
+}
+
+static int dec_1d(bitr *b, uint32_t *cur, size_t *nout, uint32_t width)
+{
+	uint32_t pos = 0;
+	size_t n = 0;
+	int color = 0;
+
+	while (pos < width) {
+		int64_t r = dec_run(b, color, width);
+		if (r < 0 || pos + (uint64_t)r > width)
+			return -1;
+		pos += (uint32_t)r;
+		cur[n++] = pos;
+		color ^= 1;
+	}
+	while (n && cur[n - 1] >= width)
+		n--;
+	*nout = n;
+	return 0;
+}
+
+static int dec_2d(bitr *b, const uint32_t *ref, uint32_t *cur, size_t *nout, uint32_t width)
+{
+	int64_t a0 = -1;
+	int color = 0;
+	size_t ib = 0, n = 0;
+
+	while (a0 < (int64_t)width) {
+		uint32_t b1, b2, e;
+		size_t jb;
+
+		while ((int64_t)ref[ib] <= a0)
+			ib++;
+		jb = ib + ((ib ^ (size_t)color) & 1);
+		b1 = ref[jb];
+		b2 = ref[jb + 1];
+		if (b->n < 16)
+			br_fill(b);
+		e = mode_tab[b->bits >> (64 - MBITS)];
+		br_skip(b, e & 15);
+		switch (e >> 4) {
+		case M_P:
+			a0 = b2;
+			break;
+		case M_H: {
+			uint32_t start = a0 < 0 ? 0 : (uint32_t)a0;
+			int64_t r1 = dec_run(b, color, width), r2;
+			if (r1 < 0 || (r2 = dec_run(b, color ^ 1, width)) < 0 ||
+			    start + (uint64_t)r1 + (uint64_t)r2 > width)
+				return -1;
+			cur[n++] = start + (uint32_t)r1;
+			cur[n++] = start + (uint32_t)(r1 + r2);
+			if ((int64_t)cur[n - 1] <= a0)
+				return -1;
+			a0 = cur[n - 1];
+			break;
+		}
+		case M_BAD:
+		case M_EXT:
+			return -1;
+		default: {
+			int64_t a1 = (int64_t)b1 + (int)(e >> 4) - (M_V0 + 3);
+			if (a1 <= a0 || a1 > (int64_t)width)
+				return -1;
+			cur[n++] = (uint32_t)a1;
+			a0 = a1;
+			color ^= 1;
+			break;
+		}
+		}
+	}
+	while (n && cur[n - 1] >= width)
+		n--;
+	*nout = n;
+	return 0;
+}
+
+/* Paint the black spans [cur[2i], cur[2i+1]) of a (white) row. */
+static void paint(uint8_t *row, const uint32_t *cur, size_t n, uint32_t width)
+{
+	for (size_t i = 0; i < n; i += 2) {
+		uint32_t a = cur[i], e = i + 1 < n ? cur[i + 1] : width;
+		size_t ab = a >> 3, eb = e >> 3;
+		uint8_t am = (uint8_t)(0xff >> (a & 7)), em = (uint8_t)~(0xff >> (e & 7));
+
+		if (a >= e)
+			continue;
+		if (ab == eb) {
+			row[ab] |= am & em;
+			continue;
+		}
+		row[ab] |= am;
+		for (size_t j = ab + 1; j < eb; j++)
+			row[j] = 0xff;
+		if (e & 7)
+			row[eb] |= em;
+	}
+}
+
+/* At a line start: skip fill bits and EOLs. Returns the EOLs seen, -1 at the data's end. */
+static int skip_eols(bitr *b, int mr, int *tag)
+{
+	int eols = 0;
+
+	for (;;) {
+		int lz;
+		br_fill(b);
+		if (br_left(b) == 0 || (b->bits == 0 && b->p >= b->end))
+			return eols ? eols : -1;	/* only zero padding left */
+		if (b->bits == 0) {
+			/* A long stretch of fill: keep 16 zeros, they may begin an EOL. */
+			br_skip(b, (unsigned)b->n - 16);
+			continue;
+		}
+		lz = __builtin_clzll(b->bits);
+		if (lz < 11)
+			return eols;
+		br_skip(b, (unsigned)lz + 1);
+		eols++;
+		if (mr) {
+			br_fill(b);
+			*tag = (int)(b->bits >> 63);
+			br_skip(b, 1);
+		}
+	}
+}
+
+/* Skip to just before the next EOL (resynchronisation after a damaged line). */
+static void find_eol(bitr *b)
+{
+	for (;;) {
+		br_fill(b);
+		if (br_overrun(b) || br_left(b) == 0)
+			return;
+		if (b->bits == 0 || __builtin_clzll(b->bits) >= 11)
+			return;
+		br_skip(b, (unsigned)__builtin_clzll(b->bits) + 1);
+	}
+}
+
+typedef struct dec_state {
+	const t4_opts *o;
+	bitr b;
+	codec_page *pg;
+	uint32_t width, rows_wanted, y;
+	uint32_t *cur, *ref;
+	t4_result *res;
+	uint32_t bad_run;
+} dec_state;
+
+static int grow(dec_state *s)
+{
+	uint32_t h;
+
+	if (s->y < s->pg->height)
+		return 0;
+	if (s->rows_wanted || s->pg->height >= CODEC_MAX_ROWS)
+		return -1;
+	h = s->pg->height * 2 > CODEC_MAX_ROWS ? CODEC_MAX_ROWS : s->pg->height * 2;
+	return page_set_height(s->pg, h);
+}
+
+static void finish_row(dec_state *s, size_t n, int bad)
+{
+	uint32_t *t;
+
+	if (bad) {
+		/* Regenerate: repeat the previous row, keep its reference line. */
+		if (s->y > 0)
+			memcpy(page_row(s->pg, s->y), page_row(s->pg, s->y - 1), s->pg->stride);
+		s->res->bad_lines++;
+		if (++s->bad_run > s->res->max_bad_run)
+			s->res->max_bad_run = s->bad_run;
+	} else {
+		paint(page_row(s->pg, s->y), s->cur, n, s->width);
+		for (int i = 0; i < 3; i++)
+			s->cur[n + (size_t)i] = s->width;
+		t = s->cur;
+		s->cur = s->ref;
+		s->ref = t;
+		s->bad_run = 0;
+	}
+	s->y++;
+}
+
+static int decode_mmr(dec_state *s)
+{
+	while (!s->rows_wanted || s->y < s->rows_wanted) {
+		size_t n, left;
+		br_fill(&s->b);
+		left = br_left(&s->b);
+		if (left == 0 || (left < 8 && (s->b.bits >> (64 - left)) == 0)) {
+			if (s->rows_wanted)
+				return T4_ERR_DATA;
+			break;				/* only padding left */
+		}
+		if ((s->b.bits >> 40) == 0x001001) {	/* EOFB */
+			s->res->end_marker = 1;
+			break;
+		}
+		if (grow(s) < 0)
+			return T4_ERR_LIMIT;
+		if (dec_2d(&s->b, s->ref, s->cur, &n, s->width) < 0 || br_overrun(&s->b))
+			return T4_ERR_DATA;
+		finish_row(s, n, 0);
+	}
+	return T4_OK;
+}
+
+static int decode_g3(dec_state *s)
+{
+	int mr = s->o->coding == T4_MR;
+
+	while (!s->rows_wanted || s->y < s->rows_wanted) {
+		int tag = 1, eols = skip_eols(&s->b, mr, &tag), bad;
+		size_t n = 0;
+
+		if (eols < 0)
+			break;				/* the data ended */
+		if (eols >= 2) {
+			s->res->end_marker = 1;		/* RTC */
+			break;
+		}
+		if (grow(s) < 0)
+			return T4_ERR_LIMIT;
+		if (!mr || tag)
+			bad = dec_1d(&s->b, s->cur, &n, s->width) < 0;
+		else
+			bad = dec_2d(&s->b, s->ref, s->cur, &n, s->width) < 0;
+		if (br_overrun(&s->b)) {
+			if (s->y == 0)
+				return T4_ERR_DATA;
+			break;				/* truncated last line: dropped */
+		}
+		if (bad)
+			find_eol(&s->b);
+		finish_row(s, n, bad);
+	}
+	if (s->y == 0)
+		return T4_ERR_DATA;
+	return T4_OK;
+}
+
+int t4_decode(const t4_opts *o, const uint8_t *data, size_t len, uint32_t width,
+	      uint32_t rows, codec_page **pgp, t4_result *res)
+{
+	dec_state s;
+	uint8_t *copy = NULL;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	memset(&s, 0, sizeof(s));
+	*pgp = NULL;
+	if (o->fill_lsb) {
+		copy = xmalloc(len ? len : 1);
+		memcpy(copy, data, len);
+		t4_reverse_bytes(copy, len);
+		data = copy;
+	}
+	s.o = o;
+	s.b.p = s.b.start = data;
+	s.b.end = data + len;
+	s.width = width;
+	s.rows_wanted = rows;
+	s.res = res;
+	s.pg = page_alloc(width, rows ? rows : 1024, 0, 0);
+	if (!s.pg) {
+		free(copy);
+		return T4_ERR_LIMIT;
+	}
+	s.cur = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
+	s.ref = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
+	for (int i = 0; i < 3; i++)
+		s.ref[i] = width;
+	rc = o->coding == T4_MMR ? decode_mmr(&s) : decode_g3(&s);
+	if (!rows || s.y < rows)
+		page_set_height(s.pg, s.y ? s.y : 1);
+	if (s.y == 0)
+		s.pg->height = 0;
+	res->rows = s.y;
+	if (rows && s.y < rows && rc == T4_OK)
+		rc = T4_ERR_DATA;		/* fewer rows than the file says */
+	free(s.cur);
+	free(s.ref);
+	free(copy);
+	*pgp = s.pg;
+	return rc;
+}
