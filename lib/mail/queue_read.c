@@ -82,6 +82,8 @@ static int rd_ensure(qf_reader *r, off_t end)
 		return rd_err(r, "envelope larger than %d bytes", QF_ENV_MAX);
 	if (want > r->cap) {
 		size_t cap = r->cap * 2 > want ? r->cap * 2 : want;
+		if (cap > QF_ENV_MAX)	/* read ahead, but not content we do not need */
+			cap = want > QF_ENV_MAX ? want : QF_ENV_MAX;
 		if ((off_t)cap > r->size)
 			cap = (size_t)r->size;
 		r->buf = xrealloc(r->buf, cap);
