@@ -210,6 +210,20 @@ class MasterTest(unittest.TestCase):
                 time.sleep(0.05)
             self.assertFalse(os.path.exists(os.path.join(inst.queue, "private", "old")))
             self.assertEqual(count(inst.log_lines(), "throttling"), 0)
+            # main.cf changes reach the new workers.
+            self.assertEqual(inst.faxpost("conf", "max_idle=1s").returncode, 0)
+            mark = inst.log_mark()
+            self.assertEqual(inst.faxpost("reload").returncode, 0)
+            inst.wait_log(r"echod\[\d+\]: idle for 1s, exiting", since=mark, timeout=8)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root")
+    def test_chroot(self):
+        port = free_port()
+        with echo_instance("mj", ["127.0.0.1:%d inet n - y - 1 test-echod" % port]) as inst:
+            g = greet(port)
+            self.assertEqual(os.readlink("/proc/%d/root" % g["pid"]),
+                             os.path.realpath(inst.queue))
+            inst.wait_log(r"echod\[%d\]: served a client" % g["pid"])
 
     def test_reload_refuses_bad_master_cf(self):
         port = free_port()
