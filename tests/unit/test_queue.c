@@ -6,6 +6,7 @@
  * sidecar, the folder scanner and the qmgr trigger socket.
  */
 #include <check.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -283,6 +284,39 @@ START_TEST(partial_rejected)
 }
 END_TEST
 
+/* A large file is read in two parts (head, end record): cut it in both. */
+START_TEST(partial_large_rejected)
+{
+	char id[QUEUE_ID_LEN + 1], path[512], bad[512];
+	char *content = make_content(200000);
+	unsigned char *p;
+	size_t len;
+	qfile *qf;
+	static const size_t cuts[] = { 1, 4, 5, 6, 100, 100000, 199990 };
+
+	write_msg(content, 200000, 1, id);
+	queue_path(path, sizeof(path), qdir, Q_INCOMING, id);
+	p = slurp(path, &len);
+	snprintf(bad, sizeof(bad), "%s/corrupt/large", qdir);
+	spew(bad, p, len);
+	qf = qf_open(bad, O_RDONLY, err, sizeof(err));
+	ck_assert_msg(qf != NULL, "%s", err);
+	qf_close(qf);
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		spew(bad, p, len - cuts[i]);
+		ck_assert_msg(qf_open(bad, O_RDONLY, err, sizeof(err)) == NULL,
+			      "cut of %zu accepted", cuts[i]);
+	}
+	/* end record damaged in place */
+	p[len - 5] = 'X';
+	spew(bad, p, len);
+	ck_assert_ptr_null(qf_open(bad, O_RDONLY, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "end record") != NULL, "%s", err);
+	free(p);
+	free(content);
+}
+END_TEST
+
 /* Walk the records of a good file and corrupt each length field in turn. */
 START_TEST(corrupt_lengths_rejected)
 {
@@ -402,6 +436,70 @@ START_TEST(ids_unique_sorted)
 		qw_free(w);
 	}
 	free(ids);
+}
+END_TEST
+
+START_TEST(id_is_time)
+{
+	qwriter *w = qw_create(qdir, err, sizeof(err));
+	unsigned long long us = 0;
+	struct timeval tv;
+
+	for (int i = 0; i < 10; i++)
+		us = us * 36 + (unsigned long long)(isdigit((unsigned char)qw_id(w)[i])
+			? qw_id(w)[i] - '0' : qw_id(w)[i] - 'A' + 10);
+	gettimeofday(&tv, NULL);
+	unsigned long long now = (unsigned long long)tv.tv_sec * 1000000ULL
+		+ (unsigned long long)tv.tv_usec;
+	ck_assert_msg(us <= now + 1000000 && now - us < 10000000ULL, "stamp %llu now %llu", us, now);
+	qw_free(w);
+	ck_assert(!queue_id_valid("0123456789A"));
+	ck_assert(!queue_id_valid("0123456789ABC"));
+	ck_assert(!queue_id_valid("0123456789a0"));
+	ck_assert(!queue_id_valid("../../etc/pa"));
+	ck_assert(queue_id_valid("0123456789AZ"));
+}
+END_TEST
+
+/* Whole messages from several processes at once: every one is intact. */
+START_TEST(concurrent_processes)
+{
+	enum { NPROC = 4, PER = 50 };
+	char *content = make_content(5000);
+	queue_scan *s;
+	queue_entry e;
+	int n = 0;
+
+	for (int c = 0; c < NPROC; c++) {
+		pid_t pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			for (int i = 0; i < PER; i++) {
+				char id[QUEUE_ID_LEN + 1];
+				write_msg(content, 5000 - (size_t)i, 2, id);
+			}
+			_exit(0);
+		}
+	}
+	for (int c = 0; c < NPROC; c++) {
+		int st;
+		ck_assert_int_gt(wait(&st), 0);
+		ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	s = queue_scan_open(qdir, Q_INCOMING, QSCAN_SORT, err, sizeof(err));
+	while (queue_scan_next(s, &e) == 1) {
+		char buf[5000];
+		qfile *qf = queue_scan_qf(s, &e, O_RDONLY, err, sizeof(err));
+		ck_assert_msg(qf != NULL, "%s: %s", e.id, err);
+		ck_assert(qf->content_len > 5000 - PER && qf->content_len <= 5000);
+		ck_assert(qf_read_content(qf, 0, buf, sizeof(buf)) == qf->content_len);
+		ck_assert(memcmp(buf, content, (size_t)qf->content_len) == 0);
+		qf_close(qf);
+		n++;
+	}
+	queue_scan_close(s);
+	ck_assert_int_eq(n, NPROC * PER);
+	free(content);
 }
 END_TEST
 
@@ -686,11 +784,14 @@ static Suite *queue_suite(void)
 	tcase_add_test(tc, abort_removes_tmp);
 	tcase_add_test(tc, envelope_checks);
 	tcase_add_test(tc, partial_rejected);
+	tcase_add_test(tc, partial_large_rejected);
 	tcase_add_test(tc, corrupt_lengths_rejected);
 	tcase_add_test(tc, corrupt_bytes_no_crash);
 	tcase_add_test(tc, not_a_file);
 	tcase_add_test(tc, ids_unique_sorted);
 	tcase_add_test(tc, ids_across_fork);
+	tcase_add_test(tc, id_is_time);
+	tcase_add_test(tc, concurrent_processes);
 	tcase_add_test(tc, done_marks);
 	tcase_add_test(tc, moves_and_remove);
 	tcase_add_test(tc, recover);
