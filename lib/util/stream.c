@@ -14,10 +14,12 @@
  * buffered (it arrived before the handshake, so it cannot be trusted), log a warning
  * with the byte count, and go on with the handshake, as Postfix does (CVE-2011-0411,
  * and the client-side "NO STARTTLS" family). stream_tls_discarded() tells the count.
+ * Starting TLS sets SIGPIPE to SIG_IGN if it was SIG_DFL (OpenSSL uses write(2)).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,6 +383,18 @@ static void stream_tls_purge(stream *s, const char *side)
 			 s->discarded == 1 ? "" : "s", side);
 }
 
+/* OpenSSL writes to the socket with plain write(2): a peer that has gone would kill
+ * us with SIGPIPE. Ignore it unless the program chose a handler of its own. */
+static void stream_no_sigpipe(void)
+{
+	struct sigaction sa;
+
+	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL) {
+		sa.sa_handler = SIG_IGN;
+		sigaction(SIGPIPE, &sa, NULL);
+	}
+}
+
 static int stream_handshake(stream *s, int server, char *err, size_t errlen)
 {
 	long long deadline = stream_deadline(s);
@@ -388,6 +402,7 @@ static int stream_handshake(stream *s, int server, char *err, size_t errlen)
 	ssize_t r;
 	int w;
 
+	stream_no_sigpipe();
 	if (!s->is_socket)
 		net_nonblock(s->fd, 1);
 	for (;;) {
