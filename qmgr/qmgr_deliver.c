@@ -75,27 +75,39 @@ void qm_enqueue_msg(qmgr *q, qm_msg *m)
 	}
 }
 
+/* Postfix prints small delays as 0 and keeps two significant digits otherwise. */
+static void qm_fmt_delay(char *out, size_t len, double v)
+{
+	if (v < 0.005)
+		snprintf(out, len, "0");
+	else if (v < 10)
+		snprintf(out, len, "%.2g", v);
+	else
+		snprintf(out, len, "%.0f", v);
+}
+
 void qm_log_rcpt(const qm_msg *m, const qm_rcpt *r, const char *status, double start_f,
 		 const char *agent_delays)
 {
 	double now = qm_now();
 	double a = m->active_f - m->arrival_f, b = start_f - m->active_f;
-	char delays[64], orig[400] = "";
+	double c = 0, d = now - start_f;
+	char da[16], db[16], dc[16], dd[16], orig[400] = "";
 
-	if (a < 0)
-		a = 0;
-	if (b < 0)
-		b = 0;
-	if (agent_delays && agent_delays[0])
-		snprintf(delays, sizeof delays, "%.2g/%.2g/%s", a, b, agent_delays);
-	else
-		snprintf(delays, sizeof delays, "%.2g/%.2g/0/%.2g", a, b,
-			 now - start_f > 0 ? now - start_f : 0);
+	/* the agent's "c/d": connection setup and transmission */
+	if (agent_delays && sscanf(agent_delays, "%lf/%lf", &c, &d) != 2) {
+		c = 0;
+		d = now - start_f;
+	}
+	qm_fmt_delay(da, sizeof da, a);
+	qm_fmt_delay(db, sizeof db, b);
+	qm_fmt_delay(dc, sizeof dc, c);
+	qm_fmt_delay(dd, sizeof dd, d);
 	if (r->orig && strcmp(r->orig, r->addr) != 0)
 		snprintf(orig, sizeof orig, ", orig_to=<%s>", r->orig);
-	msg_info("%s: to=<%s>%s, relay=%s, delay=%.2f, delays=%s, dsn=%s, status=%s (%s)",
+	msg_info("%s: to=<%s>%s, relay=%s, delay=%.2f, delays=%s/%s/%s/%s, dsn=%s, status=%s (%s)",
 		 m->id, r->addr, orig, r->relay ? r->relay : "none",
-		 now - m->arrival_f > 0 ? now - m->arrival_f : 0, delays, r->status, status,
+		 now - m->arrival_f > 0 ? now - m->arrival_f : 0, da, db, dc, dd, r->status, status,
 		 r->reason ? r->reason : "");
 }
 

@@ -92,6 +92,27 @@ static void dsn_field(buf *out, const char *name, const char *prefix, const char
 	buf_append_str(out, "\r\n");
 }
 
+/* A server's reply ("host X said: 550 5.1.1 ... (in reply to RCPT TO command)", or a
+ * bare "550 ...") is an smtp diagnostic; anything else is ours. */
+static void dsn_diagnostic(buf *out, const char *reason)
+{
+	const char *said = strstr(reason, " said: ");
+	const char *p = said ? said + 7 : reason;
+	int smtp = p[0] >= '2' && p[0] <= '5' && p[1] >= '0' && p[1] <= '9'
+		&& p[2] >= '0' && p[2] <= '9' && (p[3] == ' ' || p[3] == 0);
+	char text[1024];
+
+	if (!smtp) {
+		dsn_field(out, "Diagnostic-Code", "X-Faxpost; ", reason);
+		return;
+	}
+	str_ncopy(text, sizeof text, p, strlen(p) < sizeof text ? strlen(p) : sizeof text - 1);
+	char *tail = strstr(text, " (in reply to ");
+	if (tail)
+		*tail = 0;
+	dsn_field(out, "Diagnostic-Code", "smtp; ", text);
+}
+
 static void dsn_report(const dsn_info *in, const dsn_rcpt *r, size_t n, buf *out)
 {
 	char date[64];
@@ -110,16 +131,15 @@ static void dsn_report(const dsn_info *in, const dsn_rcpt *r, size_t n, buf *out
 			dsn_field(out, "Original-Recipient", "", r[i].orcpt);
 		dsn_field(out, "Action", "", r[i].action);
 		dsn_field(out, "Status", "", r[i].status);
-		if (r[i].remote_mta && r[i].remote_mta[0])
-			dsn_field(out, "Remote-MTA", "dns; ", r[i].remote_mta);
-		if (r[i].reason && r[i].reason[0]) {
-			/* a 3-digit server reply is an smtp diagnostic, else ours */
-			int smtp = r[i].reason[0] >= '2' && r[i].reason[0] <= '5'
-				&& r[i].reason[1] >= '0' && r[i].reason[1] <= '9'
-				&& r[i].reason[2] >= '0' && r[i].reason[2] <= '9'
-				&& r[i].reason[3] == ' ';
-			dsn_field(out, "Diagnostic-Code", smtp ? "smtp; " : "X-Faxpost; ", r[i].reason);
+		if (r[i].remote_mta && r[i].remote_mta[0]) {
+			/* "host[addr]:port" as logged -> "host" */
+			char host[256];
+			size_t hl = strcspn(r[i].remote_mta, "[");
+			str_ncopy(host, sizeof host, r[i].remote_mta, hl < sizeof host ? hl : sizeof host - 1);
+			dsn_field(out, "Remote-MTA", "dns; ", host);
 		}
+		if (r[i].reason && r[i].reason[0])
+			dsn_diagnostic(out, r[i].reason);
 		dsn_date(in->now, date, sizeof date);
 		dsn_field(out, "Last-Attempt-Date", "", date);
 		if (in->kind == DSN_DELAY && in->retry_until) {

@@ -1,0 +1,162 @@
+"""qmgr end to end: smtpd -> qmgr -> local / smtp, with real peers (smtp-sink).
+
+Each test makes a private instance (fixture.Instance) with smtpd on a free port, qmgr,
+smtp and local, and checks where the messages end up and what the log says.
+"""
+import glob
+import os
+import re
+import smtplib
+import time
+import unittest
+
+import fixture
+
+
+def services(port, extra=()):
+    return ["%d inet n - n - 2 smtpd" % port,
+            "qmgr unix-dgram n - n 300 1 qmgr",
+            "smtp unix - - n - 10 smtp",
+            "local unix - - n - 4 local"] + list(extra)
+
+
+def send(port, sender, rcpts, body="Subject: test\r\n\r\nhello\r\n", **kw):
+    with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+        s.ehlo("client.test")
+        refused = s.sendmail(sender, rcpts, body, **kw)
+    return refused
+
+
+def maildir_files(inst, user):
+    base = os.path.join(inst.data, "mail", user, "Maildir", "new")
+    return sorted(glob.glob(os.path.join(base, "*")))
+
+
+def wait_until(fn, timeout=20, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for %s" % what)
+
+
+def sink(port, spool, *args):
+    """smtp-sink on 127.0.0.1:port; each message is dumped into the folder spool."""
+    os.makedirs(spool, exist_ok=True)
+    os.chmod(spool, 0o777)
+    p = fixture.Proc(["smtp-sink", "-u", "nobody", "-d", os.path.join(spool, "m.")] + list(args)
+                     + ["127.0.0.1:%d" % port, "100"], name="smtp-sink")
+    fixture.wait_listen(port)
+    return p
+
+
+def sink_files(spool):
+    out = []
+    for f in sorted(glob.glob(os.path.join(spool, "m.*"))):
+        with open(f, "rb") as fh:
+            out.append(fh.read())
+    return out
+
+
+class QmgrLocal(unittest.TestCase):
+    def test_local_maildir_and_unknown_user(self):
+        port = fixture.free_port()
+        # a virtual-user table: only anna and bob exist
+        inst = fixture.Instance("qmgr-local", services(port))
+        table = os.path.join(inst.etc, "mailboxes")
+        with open(table, "w") as f:
+            f.write("anna anna/Maildir/\nbob@faxpost.test bob/Maildir/\n")
+        r = inst.faxpost("map", table)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        inst.write_main_cf(local_mailbox_maps=table, mydestination="faxpost.test, localhost")
+        with inst:
+            send(port, "alice@example.com", ["anna@faxpost.test", "bob@faxpost.test"])
+            m = inst.wait_log(r"to=<anna@faxpost\.test>.*status=sent")
+            inst.wait_log(r"to=<bob@faxpost\.test>.*status=sent")
+            inst.wait_log(r": removed")
+            files = maildir_files(inst, "anna")
+            self.assertEqual(len(files), 1)
+            with open(files[0], "rb") as f:
+                data = f.read()
+            self.assertIn(b"Return-Path: <alice@example.com>\n", data)
+            self.assertIn(b"hello\n", data)
+            self.assertNotIn(b"\r\n", data)
+            self.assertEqual(len(maildir_files(inst, "bob")), 1)
+            self.assertIn("relay=none", m.group(0))
+            self.assertRegex(m.group(0), r"delays=[\d.e-]+/[\d.e-]+/[\d.e-]+/[\d.e-]+, dsn=2\.0\.0")
+
+            # unknown user: 5.1.1 bounce, DSN back to the (local) sender
+            mark = inst.log_mark()
+            send(port, "anna@faxpost.test", ["nobody@faxpost.test"])
+            inst.wait_log(r"to=<nobody@faxpost\.test>.*dsn=5\.1\.1, status=bounced", since=mark)
+            inst.wait_log(r"sender non-delivery notification: \w+", since=mark)
+            files = wait_until(lambda: len(maildir_files(inst, "anna")) == 2 and maildir_files(inst, "anna"),
+                               what="the DSN in anna's mailbox")
+            dsn = [open(f, "rb").read() for f in files if b"MAILER-DAEMON" in open(f, "rb").read()]
+            self.assertEqual(len(dsn), 1)
+            self.assertIn(b"Return-Path: <>", dsn[0])
+            self.assertIn(b"multipart/report; report-type=delivery-status", dsn[0])
+            self.assertIn(b"Final-Recipient: rfc822; nobody@faxpost.test", dsn[0])
+            self.assertIn(b"Action: failed", dsn[0])
+            self.assertIn(b"Status: 5.1.1", dsn[0])
+            wait_until(lambda: not inst.queue_files("active") and not inst.queue_files("incoming")
+                       and not inst.queue_files("deferred"), what="an empty queue")
+
+
+class QmgrSink(unittest.TestCase):
+    def test_relay_4xx_then_2xx_and_5xx_bounce(self):
+        port, sport = fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("qmgr-sink", services(port),
+                                relayhost="[127.0.0.1]:%d" % sport,
+                                mydestination="faxpost.test",
+                                smtp_tls_security_level="none",
+                                minimal_backoff_time="1s", maximal_backoff_time="2s",
+                                queue_run_delay="1s")
+        spool = os.path.join(inst.dir, "sink")
+        with inst:
+            # 1. every RCPT gets 450: deferred, listed with its reason
+            with sink(sport, spool, "-r", "RCPT"):
+                send(port, "alice@faxpost.test", ["carol@remote.example"],
+                     mail_options=["ENVID=env42"], rcpt_options=["NOTIFY=FAILURE,DELAY"])
+                m = inst.wait_log(r"to=<carol@remote\.example>.*status=deferred \((.*)\)")
+                self.assertIn("450", m.group(1))
+                self.assertIn("in reply to RCPT TO command", m.group(1))
+                wait_until(lambda: inst.queue_files("deferred"), what="a deferred file")
+                r = inst.faxpost("queue", "-j")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertIn('"queue_name": "deferred"', r.stdout)
+                self.assertIn('"address": "carol@remote.example", "delay_reason": "host 127.0.0.1', r.stdout)
+                r = inst.faxpost("queue")
+                self.assertIn("carol@remote.example", r.stdout)
+                self.assertRegex(r.stdout, r"-- \d+ Kbytes in 1 Request\.")
+            # 2. a sink that accepts: the retry delivers it, DSN parameters passed on
+            mark = inst.log_mark()
+            with sink(sport, spool):
+                inst.wait_log(r"to=<carol@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*dsn=2\.0\.0, status=sent" % sport,
+                              timeout=20, since=mark)
+                inst.wait_log(r": removed", since=mark)
+                got = wait_until(lambda: sink_files(spool), what="the message at the sink")
+                self.assertEqual(len(got), 1)
+                self.assertIn(b"X-Rcpt-Args: <carol@remote.example> NOTIFY=FAILURE,DELAY ORCPT=rfc822;carol@remote.example", got[0])
+                self.assertIn(b"ENVID=env42", got[0])
+                self.assertIn(b"hello", got[0])
+            # 3. 5xx at RCPT: bounced, the DSN goes to the local sender's Maildir
+            mark = inst.log_mark()
+            with sink(sport, spool, "-f", "RCPT"):
+                send(port, "alice@faxpost.test", ["dave@remote.example"])
+                inst.wait_log(r"to=<dave@remote\.example>.*dsn=5\.\d\.\d, status=bounced", since=mark)
+                inst.wait_log(r"sender non-delivery notification", since=mark)
+                files = wait_until(lambda: maildir_files(inst, "alice"), what="the DSN for alice")
+                with open(files[0], "rb") as f:
+                    dsn = f.read()
+                self.assertIn(b"Final-Recipient: rfc822; dave@remote.example", dsn)
+                self.assertIn(b"Action: failed", dsn)
+                self.assertIn(b"Diagnostic-Code: smtp; 500", dsn)
+            wait_until(lambda: not any(inst.queue_files(s) for s in ("incoming", "active", "deferred")),
+                       what="an empty queue")
+
+
+if __name__ == "__main__":
+    unittest.main()
