@@ -4,7 +4,8 @@
  * Contract (dict.h, dict_compile.h):
  *  - Source syntax as postmap(1): "key whitespace value"; empty lines and lines whose
  *    first non-blank is '#' are skipped; a line that starts with whitespace continues
- *    the previous logical line (joined with one space); keys are lower-cased (ASCII)
+ *    the previous logical line (the line break is dropped, its leading whitespace
+ *    kept, exactly as postmap joins them); keys are lower-cased (ASCII)
  *    unless compiled with DICT_CASE; a line with a key but no value is an error
  *    "file:line: ..."; a duplicate key keeps the first value with a warning, as
  *    postmap does. Keys and values are stored with their terminating NUL.
@@ -295,9 +296,8 @@ static int src_logical(src *s, buf *b, long *first, char *err, size_t errlen)
 			s->pending = 1;
 			break;
 		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (buf_append_char(b, ' ') < 0 || buf_append_str(b, p) < 0)
+		/* as postmap: the line break goes, the leading whitespace stays */
+		if (buf_append_str(b, p) < 0)
 			goto toolong;
 	}
 	return rc < 0 ? -1 : 1;

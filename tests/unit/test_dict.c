@@ -98,7 +98,7 @@ START_TEST(continuation)
 		  "last x\n");
 	ck_assert_msg(dict_compile(path, err, sizeof(err)) == 0, "%s", err);
 	d = dict_open(path, 0, err, sizeof(err));
-	ck_assert_str_eq(dict_lookup(d, "fax-admin"), "alice, bob@example.com, carol");
+	ck_assert_str_eq(dict_lookup(d, "fax-admin"), "alice,   bob@example.com,\tcarol");
 	ck_assert_str_eq(dict_lookup(d, "key2"), "value on the next line");
 	ck_assert_str_eq(dict_lookup(d, "last"), "x");
 	dict_close(d);
