@@ -21,33 +21,36 @@
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	commit_job *todo, **todo_tail;
+	commit_job *todo, **todo_tail;	/* waiting for their file fsync */
+	commit_job *synced;		/* file durable, waiting for rename + dir fsync */
 	commit_job *done;
+	int publishing;			/* a thread is renaming and fsyncing incoming/ */
 	int efd;
 	int pending;
 	const char *queue_dir;
-} cq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, NULL, -1, 0, NULL };
+} cq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, NULL, NULL, 0, -1,
+	 0, NULL };
 
-static void commit_batch(commit_job *batch)
+/* Rename a batch of synced files into incoming/, fsync the directory once, hand the
+ * batch back to the loop. */
+static void commit_publish(commit_job *batch)
 {
 	commit_job *j, *last = NULL;
 	int published = 0;
 	uint64_t one = 1;
 
-	for (j = batch; j; j = j->next)
-		j->ok = qw_finish(j->w) == 0 && qw_sync(j->w) == 0;
-	for (j = batch; j; j = j->next)
+	for (j = batch; j; j = j->next) {
 		if (j->ok && qw_publish(j->w) == 0) {
 			j->published = 1;
 			published++;
 		} else {
 			j->ok = 0;
 		}
+		last = j;
+	}
 	if (published && queue_sync_dir(cq.queue_dir, Q_INCOMING) < 0)
 		for (j = batch; j; j = j->next)
 			j->ok = 0;
-	for (j = batch; j; j = j->next)
-		last = j;
 	pthread_mutex_lock(&cq.lock);
 	last->next = cq.done;
 	cq.done = batch;
@@ -56,20 +59,41 @@ static void commit_batch(commit_job *batch)
 		;
 }
 
+/* Each thread fsyncs one file at a time (the threads run those in parallel, and the
+ * file system merges their journal commits); whichever thread finds nobody
+ * publishing takes every synced file and publishes them as one batch. */
 static void *commit_thread(void *arg)
 {
 	(void)arg;
+	pthread_mutex_lock(&cq.lock);
 	for (;;) {
-		commit_job *batch;
+		commit_job *j, *batch;
 
-		pthread_mutex_lock(&cq.lock);
-		while (!cq.todo)
+		if (cq.synced && !cq.publishing) {
+			batch = cq.synced;
+			cq.synced = NULL;
+			cq.publishing = 1;
+			pthread_mutex_unlock(&cq.lock);
+			commit_publish(batch);
+			pthread_mutex_lock(&cq.lock);
+			cq.publishing = 0;
+			continue;
+		}
+		if (!cq.todo) {
 			pthread_cond_wait(&cq.cond, &cq.lock);
-		batch = cq.todo;
-		cq.todo = NULL;
-		cq.todo_tail = &cq.todo;
+			continue;
+		}
+		j = cq.todo;
+		cq.todo = j->next;
+		if (!cq.todo)
+			cq.todo_tail = &cq.todo;
 		pthread_mutex_unlock(&cq.lock);
-		commit_batch(batch);
+		j->ok = qw_finish(j->w) == 0 && qw_sync(j->w) == 0;
+		pthread_mutex_lock(&cq.lock);
+		j->next = cq.synced;
+		cq.synced = j;
+		if (cq.publishing)	/* the publisher may be the only thread awake */
+			pthread_cond_signal(&cq.cond);
 	}
 	return NULL;
 }

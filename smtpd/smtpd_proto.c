@@ -27,7 +27,6 @@ enum { AUTH_NONE, AUTH_PLAIN, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
 enum { BAD_NONE, BAD_BARE, BAD_SIZE, BAD_WRITE, BAD_HOPS, BAD_NUL };
 
 #define CONTENT_FLUSH (64 * 1024)
-#define IN_LIMIT (SMTPD_LINE_CAP + 64 * 1024)
 
 static const char *const cmd_names[SC_NCMD] = {
 	"helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "rset",
@@ -99,7 +98,7 @@ void smtpd_sess_init(smtpd_sess *s, const smtpd_conf *conf, const smtpd_hooks *h
 	str_copy(s->client_addr, sizeof(s->client_addr), addr ? addr : "");
 	snprintf(s->client, sizeof(s->client), "%s[%s]", s->client_name, s->client_addr);
 	s->client_trusted = trusted;
-	buf_init(&s->in, IN_LIMIT);
+	buf_init(&s->in, SMTPD_IN_LIMIT);
 	buf_init(&s->out, 0);
 	buf_init(&s->content, 0);
 	s->state = ST_CMD;

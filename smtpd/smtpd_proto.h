@@ -26,6 +26,7 @@
 #define SMTPD_AUTH_LINE_MAX 12288	/* RFC 4954 AUTH exchange line */
 #define SMTPD_LINE_CAP (32 * 1024)	/* beyond: 500 and close */
 #define SMTPD_DATA_PIECE 8192		/* a text line longer than this goes on in pieces */
+#define SMTPD_IN_LIMIT (SMTPD_LINE_CAP + 128 * 1024)	/* unprocessed input per session */
 
 /* What run() wants the I/O layer to do. */
 enum {

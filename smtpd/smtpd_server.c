@@ -284,8 +284,10 @@ static int conn_read(conn *c)
 {
 	size_t total = 0;
 
-	while (conn_may_read(c) && total < 4 * READ_CHUNK) {
-		ssize_t r = io_read(c, sv.rbuf, sizeof(sv.rbuf));
+	/* Read no more than the engine can hold; level-triggered epoll brings us back. */
+	while (conn_may_read(c) && c->s.in.len < READ_CHUNK && total < 4 * READ_CHUNK) {
+		size_t room = SMTPD_IN_LIMIT - c->s.in.len;
+		ssize_t r = io_read(c, sv.rbuf, room < sizeof(sv.rbuf) ? room : sizeof(sv.rbuf));
 
 		if (r == -1)
 			break;
