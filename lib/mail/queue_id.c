@@ -31,6 +31,7 @@
 
 #define IDCLOCK_NAME	"tmp/.idclock"
 #define IDCLOCK_SIZE	4096
+#define IDCLOCK_MAX_AHEAD	(86400ull * 1000000)
 
 static const char b36[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
@@ -93,7 +94,13 @@ static uint64_t clock_advance(_Atomic uint64_t *clk)
 	uint64_t next;
 
 	do {
-		next = now > old ? now : old + 1;
+		/* A stamp more than a day ahead is a clock that was set wrong and put
+		 * back: start again from now rather than issue future IDs for days.
+		 * (Publishing never overwrites, so this cannot cost a message.) */
+		if (old > now + IDCLOCK_MAX_AHEAD)
+			next = now;
+		else
+			next = now > old ? now : old + 1;
 	} while (!atomic_compare_exchange_weak(clk, &old, next));
 	return next;
 }

@@ -461,6 +461,50 @@ START_TEST(id_is_time)
 }
 END_TEST
 
+static unsigned long long id_stamp(const char *id)
+{
+	unsigned long long us = 0;
+
+	for (int i = 0; i < 10; i++)
+		us = us * 36 + (unsigned long long)(isdigit((unsigned char)id[i])
+			? id[i] - '0' : id[i] - 'A' + 10);
+	return us;
+}
+
+static void set_idclock(unsigned long long v)
+{
+	char path[512], page[4096] = { 0 };
+
+	memcpy(page, &v, sizeof(v));
+	snprintf(path, sizeof(path), "%s/tmp/.idclock", qdir);
+	spew(path, (unsigned char *)page, sizeof(page));
+}
+
+/* The shared clock: IDs continue after a stamp a little ahead (clock put back an
+ * hour: still increasing), but a stamp days ahead is discarded. */
+START_TEST(idclock_ahead)
+{
+	struct timeval tv;
+	unsigned long long now, ahead;
+	qwriter *w;
+
+	gettimeofday(&tv, NULL);
+	now = (unsigned long long)tv.tv_sec * 1000000ULL + (unsigned long long)tv.tv_usec;
+	ahead = now + 3600ULL * 1000000;
+	set_idclock(ahead);
+	w = qw_create(qdir, err, sizeof(err));
+	ck_assert(id_stamp(qw_id(w)) == ahead + 1);
+	qw_free(w);
+	w = qw_create(qdir, err, sizeof(err));
+	ck_assert(id_stamp(qw_id(w)) == ahead + 2);
+	qw_free(w);
+	set_idclock(now + 3ULL * 86400 * 1000000);
+	w = qw_create(qdir, err, sizeof(err));
+	ck_assert(id_stamp(qw_id(w)) < now + 10ULL * 1000000);
+	qw_free(w);
+}
+END_TEST
+
 /* Whole messages from several processes at once: every one is intact. */
 START_TEST(concurrent_processes)
 {
@@ -792,6 +836,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tc, ids_across_fork);
 	tcase_add_test(tc, id_is_time);
 	tcase_add_test(tc, concurrent_processes);
+	tcase_add_test(tc, idclock_ahead);
 	tcase_add_test(tc, done_marks);
 	tcase_add_test(tc, moves_and_remove);
 	tcase_add_test(tc, recover);
