@@ -1,0 +1,180 @@
+"""SMTP client against real peers: a private Postfix instance as relay target
+(plain, and STARTTLS + AUTH with Dovecot's SASL), dnsmasq MX records for direct
+delivery with a dead first MX, and hostile hand-written servers (security.md 2.2, 2.9).
+
+PostfixPeer is also used by bench/relay.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+import fixture
+from test_qmgr import send, services, wait_until, maildir_files, sink, sink_files
+
+POSTFIX_MASTER = """\
+{port} inet n - n - - smtpd {smtpd_opts}
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+class PostfixPeer:
+    """A private Postfix 3.7 instance (root starts it; it runs as user postfix).
+
+    port: its smtpd (127.0.0.1). relayhost: where it sends mail ("" = discard every
+    message: the log says status=sent for each). tls: dict from fixture.make_ca()
+    (STARTTLS offered). sasl_path: a Dovecot auth socket (AUTH required on port).
+    """
+
+    def __init__(self, workdir, port, relayhost="", tls=None, sasl_path=None, params=None):
+        self.dir = os.path.abspath(workdir)
+        if os.path.exists(self.dir):
+            shutil.rmtree(self.dir)
+        self.etc = os.path.join(self.dir, "etc")
+        self.spool = os.path.join(self.dir, "spool")
+        self.data = os.path.join(self.dir, "data")
+        self.logdir = os.path.join(self.dir, "log")
+        self.log_path = os.path.join(self.logdir, "maillog")
+        for d in (self.etc, self.spool, self.data, self.logdir):
+            os.makedirs(d)
+        os.chmod(self.dir, 0o755)
+        shutil.chown(self.data, "postfix", "postfix")
+        shutil.chown(self.logdir, "postfix", "postfix")
+        self.port = port
+        p = {
+            "compatibility_level": "3.6",
+            "config_directory": self.etc,
+            "queue_directory": self.spool,
+            "data_directory": self.data,
+            "daemon_directory": "/usr/lib/postfix/sbin",
+            "command_directory": "/usr/sbin",
+            "meta_directory": "/etc/postfix",
+            "shlib_directory": "/usr/lib/postfix",
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "inet_interfaces": "127.0.0.1",
+            "inet_protocols": "ipv4",
+            "myhostname": "relay.test",
+            "mydomain": "test",
+            "mydestination": "",
+            "mynetworks": "127.0.0.0/8",
+            "alias_maps": "",
+            "alias_database": "",
+            "local_recipient_maps": "",
+            "maillog_file": self.log_path,
+            "maillog_file_prefixes": self.logdir,
+            "smtpd_relay_restrictions": "permit_mynetworks, permit_sasl_authenticated, reject_unauth_destination",
+            "biff": "no",
+        }
+        if relayhost:
+            p["relayhost"] = relayhost
+            p["smtp_tls_security_level"] = "none"
+        else:
+            p["default_transport"] = p["relay_transport"] = p["local_transport"] = "discard:relay-target"
+        smtpd_opts = ""
+        if tls:
+            p.update({"smtpd_tls_cert_file": tls["cert"], "smtpd_tls_key_file": tls["key"],
+                      "smtpd_tls_security_level": "may"})
+        if sasl_path:
+            p.update({"smtpd_sasl_auth_enable": "yes", "smtpd_sasl_type": "dovecot",
+                      "smtpd_sasl_path": sasl_path,
+                      "smtpd_tls_auth_only": "yes"})
+            # only authenticated clients may relay on this port
+            smtpd_opts = "-o mynetworks=127.0.0.2/32"
+        p.update(params or {})
+        with open(os.path.join(self.etc, "main.cf"), "w") as f:
+            for k, v in p.items():
+                f.write("%s = %s\n" % (k, v))
+        with open(os.path.join(self.etc, "master.cf"), "w") as f:
+            f.write(POSTFIX_MASTER.format(port="127.0.0.1:%d" % port, smtpd_opts=smtpd_opts))
+
+    def start(self, timeout=20):
+        r = fixture.run(["postfix", "-c", self.etc, "start"], timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("postfix start failed: %s %s\n%s" % (r.stdout, r.stderr, self.log()))
+        fixture.wait_listen(self.port, timeout=timeout)
+        return self
+
+    def master_pid(self):
+        try:
+            with open(os.path.join(self.spool, "pid", "master.pid")) as f:
+                return int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop(self):
+        pid = self.master_pid()
+        if pid:
+            fixture._stop_pid(pid, None, 10)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def sent(self):
+        return re.findall(r"to=<([^>]+)>.*status=sent", self.log())
+
+    def wait_sent(self, n, timeout=30):
+        return wait_until(lambda: len(self.sent()) >= n and self.sent(), timeout,
+                          "%d deliveries logged by the Postfix peer" % n)
+
+
+def postfix_available():
+    return shutil.which("postfix") is not None and os.geteuid() == 0
+
+
+class RelayToPostfix(unittest.TestCase):
+    @unittest.skipUnless(postfix_available(), "needs postfix and root")
+    def test_relay_through_private_postfix(self):
+        port, pport = fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("smtpc-postfix", services(port),
+                                relayhost="[127.0.0.1]:%d" % pport,
+                                mydestination="faxpost.test", smtp_tls_security_level="none")
+        with PostfixPeer(os.path.join(inst.dir, "postfix"), pport) as pf, inst:
+            rcpts = ["r%d@remote.example" % i for i in range(5)]
+            for i in range(3):
+                send(port, "alice@faxpost.test", rcpts[:1 + i * 2],
+                     body="Subject: m%d\r\n\r\nline\r\n.dot line\r\n" % i)
+            got = pf.wait_sent(1 + 3 + 5)
+            self.assertEqual(sorted(got), sorted(rcpts[:1] + rcpts[:3] + rcpts[:5]))
+            for i in range(3):
+                inst.wait_log(r"to=<r%d@remote\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*status=sent \(250 2\.0\.0 Ok: queued as" % (i, pport))
+            wait_until(lambda: not any(inst.queue_files(s) for s in ("incoming", "active", "deferred")),
+                       what="our queue empty")
+
+
+if __name__ == "__main__":
+    unittest.main()
