@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "mail/queue.h"
+#include "mail/queue_crash.h"
 #include "mail/queue_rec.h"
 #include "util/buf.h"
 #include "util/msg.h"
@@ -169,6 +170,8 @@ int queue_sync_dir(const char *queue_dir, const char *state)
 	rc = fsync(fd);
 	saved = errno;
 	close(fd);
+	if (rc == 0)
+		queue_crashpoint("qw_after_dirsync");
 	errno = saved;
 	return rc;
 }

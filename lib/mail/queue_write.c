@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "mail/queue.h"
+#include "mail/queue_crash.h"
 #include "mail/queue_rec.h"
 #include "util/buf.h"
 #include "util/msg.h"
@@ -282,6 +283,7 @@ int qw_finish(qwriter *w)
 		if (n != 4)
 			return qw_fail(w, n < 0 ? errno : EIO);
 	}
+	queue_crashpoint("qw_before_write");
 	if (w->len + sizeof(end) <= w->cap) {
 		memcpy(w->buf + w->len, end, sizeof(end));
 		w->len += sizeof(end);
@@ -301,8 +303,10 @@ int qw_sync(qwriter *w)
 	if (w->state != QW_FINISHED)
 		return qw_fail(w, EINVAL);
 	/* fdatasync also writes the size and block map: all that a new file needs. */
+	queue_crashpoint("qw_before_sync");
 	if (fdatasync(w->fd) < 0)
 		return qw_fail(w, errno);
+	queue_crashpoint("qw_after_sync");
 	w->state = QW_SYNCED;
 	return 0;
 }
@@ -316,6 +320,7 @@ int qw_publish(qwriter *w)
 	if (queue_rename_noreplace(w->tmp_path, w->dst_path) < 0)
 		return qw_fail(w, errno);
 	w->state = QW_PUBLISHED;
+	queue_crashpoint("qw_after_rename");
 	close(w->fd);
 	w->fd = -1;
 	return 0;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -814,6 +815,70 @@ START_TEST(trigger_roundtrip)
 }
 END_TEST
 
+/* Run writes in a child that dies at a named crash point; return the number of
+ * files in tmp/ (not dot files) and incoming/ afterwards. */
+static void crash_run(const char *point, int msgs, int *ntmp, int *nin)
+{
+	pid_t pid = fork();
+	int st;
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("FAXPOST_CRASHPOINT", point, 1);
+		for (int i = 0; i < msgs; i++) {
+			char id[QUEUE_ID_LEN + 1];
+			write_msg("crash test\r\n", 12, 1, id);
+		}
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "%s: no crash", point);
+	*ntmp = *nin = 0;
+	snprintf(path, sizeof(path), "%s/tmp", qdir);
+	d = opendir(path);
+	while ((de = readdir(d)) != NULL)
+		*ntmp += de->d_name[0] != '.';
+	closedir(d);
+	snprintf(path, sizeof(path), "%s/incoming", qdir);
+	d = opendir(path);
+	while ((de = readdir(d)) != NULL)
+		*nin += de->d_name[0] != '.';
+	closedir(d);
+}
+
+START_TEST(crash_points)
+{
+	int ntmp, nin;
+
+	crash_run("qw_before_sync", 3, &ntmp, &nin);
+	ck_assert(ntmp == 1 && nin == 0);
+	crash_run("qw_after_rename:2", 3, &ntmp, &nin);	/* 1 + the unsynced-dir one */
+	ck_assert_msg(ntmp == 1 && nin == 2, "tmp %d incoming %d", ntmp, nin);
+	crash_run("qw_after_dirsync:3", 5, &ntmp, &nin);
+	ck_assert_msg(ntmp == 1 && nin == 5, "tmp %d incoming %d", ntmp, nin);
+	/* every published file is whole; recovery drops the leftovers */
+	queue_scan *s = queue_scan_open(qdir, Q_INCOMING, 0, err, sizeof(err));
+	queue_entry e;
+	while (queue_scan_next(s, &e) == 1) {
+		qfile *qf = queue_scan_qf(s, &e, O_RDONLY, err, sizeof(err));
+		ck_assert_msg(qf != NULL, "%s", err);
+		qf_close(qf);
+	}
+	queue_scan_close(s);
+	ck_assert_int_eq(queue_recover(qdir, -1), 0);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tmp", qdir);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		ck_assert_msg(de->d_name[0] == '.', "left %s", de->d_name);
+	closedir(d);
+}
+END_TEST
+
 static Suite *queue_suite(void)
 {
 	Suite *s = suite_create("queue");
@@ -837,6 +902,7 @@ static Suite *queue_suite(void)
 	tcase_add_test(tc, id_is_time);
 	tcase_add_test(tc, concurrent_processes);
 	tcase_add_test(tc, idclock_ahead);
+	tcase_add_test(tc, crash_points);
 	tcase_add_test(tc, done_marks);
 	tcase_add_test(tc, moves_and_remove);
 	tcase_add_test(tc, recover);
