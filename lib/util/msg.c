@@ -105,6 +105,7 @@ void msg_open(const char *progname, int where, const char *path, const char *fac
 
 	msg_set_prog(progname);
 	msg_set_host();
+	tzset();	/* load the zone now: a chrooted daemon cannot read it later */
 	if (msg_state.fd >= 0)
 		close(msg_state.fd);
 	msg_state.fd = -1;

@@ -5,7 +5,7 @@
  * in order, within one overall deadline (non-blocking connect + poll), and returns a
  * blocking, close-on-exec socket. net_listen() binds with SO_REUSEADDR; a NULL, "",
  * "*" or "[::]" address means every address (IPv6 dual-stack when available, else
- * IPv4); "[::1]" style brackets are accepted. net_listen_unix() replaces a stale
+ * IPv4); "[::1]" style brackets are accepted; a name binds its first address. net_listen_unix() replaces a stale
  * socket but never another kind of file. net_peer_name() gives Postfix's
  * "name[addr]", with "unknown" when the reverse name does not map back to the
  * address (forward-confirmed, as Postfix does).
@@ -185,7 +185,6 @@ int net_listen(const char *addr, const char *port, int backlog, char *err, size_
 		name[0] = 0;
 	} else {
 		hints.ai_family = AF_UNSPEC;
-		hints.ai_flags |= AI_NUMERICHOST;
 		net_unbracket(addr, name, sizeof(name));
 	}
 	if ((rc = getaddrinfo(name[0] ? name : NULL, port, &hints, &res)) != 0) {
