@@ -54,6 +54,10 @@ int t4_encode(const t4_opts *o, const codec_page *pg, buf *out);
 int t4_decode(const t4_opts *o, const uint8_t *data, size_t len, uint32_t width,
 	      uint32_t rows, codec_page **pg, t4_result *res);
 
+/* Decode exactly pg->height rows into an existing page (every row is rewritten). */
+int t4_decode_into(const t4_opts *o, const uint8_t *data, size_t len, codec_page *pg,
+		   t4_result *res);
+
 /* T.4's K for a vertical resolution: 2 up to 100 lpi, else 4 (as libtiff). */
 int t4_default_k(unsigned yres);
 

@@ -22,7 +22,10 @@
 static uint16_t white_tab[1 << WBITS], black_tab[1 << BBITS];
 static uint8_t mode_tab[1 << MBITS];
 
-enum { M_BAD, M_P, M_H, M_V0 = 3 /* .. M_V0 + 6 for -3..3 */, M_EXT = 10 };
+/* mode_tab entries: length in bits 0-3; mode in bits 4-6, or for vertical modes
+ * bit 7 set and a1 - b1 + 3 in bits 4-6 (so the common case needs no switch). */
+enum { M_BAD, M_P, M_H, M_EXT };
+#define M_VFLAG 0x80
 
 static void tab_fill(uint16_t *tab, int bits, const t4_code *c, uint32_t run)
 {
@@ -40,6 +43,13 @@ static void mode_fill(uint32_t code, unsigned len, int mode)
 		mode_tab[base + s] = (uint8_t)(mode << 4 | len);
 }
 
+static void vmode_fill(uint32_t code, unsigned len, int d)
+{
+	mode_fill(code, len, 0);
+	for (uint32_t s = 0; s < (1u << (MBITS - len)); s++)
+		mode_tab[(code << (MBITS - len)) + s] = (uint8_t)(M_VFLAG | (d + 3) << 4 | len);
+}
+
 __attribute__((constructor)) static void t4_dec_init(void)
 {
 	for (uint32_t r = 0; r < 64; r++) {
@@ -50,15 +60,15 @@ __attribute__((constructor)) static void t4_dec_init(void)
 		tab_fill(white_tab, WBITS, &t4_white_makeup[i], 64 * (i + 1));
 		tab_fill(black_tab, BBITS, &t4_black_makeup[i], 64 * (i + 1));
 	}
-	mode_fill(0x1, 1, M_V0 + 3);
-	mode_fill(0x3, 3, M_V0 + 4);
-	mode_fill(0x2, 3, M_V0 + 2);
+	vmode_fill(0x1, 1, 0);
+	vmode_fill(0x3, 3, 1);
+	vmode_fill(0x2, 3, -1);
 	mode_fill(0x1, 3, M_H);
 	mode_fill(0x1, 4, M_P);
-	mode_fill(0x3, 6, M_V0 + 5);
-	mode_fill(0x2, 6, M_V0 + 1);
-	mode_fill(0x3, 7, M_V0 + 6);
-	mode_fill(0x2, 7, M_V0 + 0);
+	vmode_fill(0x3, 6, 2);
+	vmode_fill(0x2, 6, -2);
+	vmode_fill(0x3, 7, 3);
+	vmode_fill(0x2, 7, -3);
 	mode_fill(0x1, 7, M_EXT);
 }
 
@@ -136,101 +146,125 @@ static inline int64_t dec_run(bitr *b, int color, uint32_t limit)
 	}
 }
 
-static int dec_1d(bitr *b, uint32_t *cur, size_t *nout, uint32_t width)
+static int dec_1d(bitr *bp, uint32_t *cur, size_t *nout, uint32_t width)
 {
+	bitr lb = *bp, *b = &lb;	/* a local copy stays in registers */
 	uint32_t pos = 0;
 	size_t n = 0;
 	int color = 0;
 
 	while (pos < width) {
 		int64_t r = dec_run(b, color, width);
-		if (r < 0 || pos + (uint64_t)r > width)
+		if (r < 0 || pos + (uint64_t)r > width) {
+			*bp = lb;
 			return -1;
+		}
 		pos += (uint32_t)r;
 		cur[n++] = pos;
 		color ^= 1;
 	}
+	*bp = lb;
 	while (n && cur[n - 1] >= width)
 		n--;
 	*nout = n;
 	return 0;
 }
 
-static int dec_2d(bitr *b, const uint32_t *ref, uint32_t *cur, size_t *nout, uint32_t width)
+/*
+ * One 2-D line. jb indexes b1 in the reference line: the first change right of a0 whose
+ * index parity is the current colour (even = white-to-black). It only moves forward in
+ * steps of 2 from a point known to be at or before the answer, so the search is cheap:
+ * after V(d) it restarts at jb - 1 (d < 0) or jb + 1, after H at jb, after P at jb + 2.
+ */
+static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, uint32_t width)
 {
+	bitr lb = *bp, *b = &lb;	/* a local copy stays in registers */
+	int rc = 0;
 	int64_t a0 = -1;
 	int color = 0;
-	size_t ib = 0, n = 0;
+	size_t jb = 0, n = 0;
 
 	while (a0 < (int64_t)width) {
-		uint32_t b1, b2, e;
-		size_t jb;
+		uint32_t b1, e;
 
-		while ((int64_t)ref[ib] <= a0)
-			ib++;
-		jb = ib + ((ib ^ (size_t)color) & 1);
+		while ((int64_t)ref[jb] <= a0)
+			jb += 2;
 		b1 = ref[jb];
-		b2 = ref[jb + 1];
 		if (b->n < 16)
 			br_fill(b);
 		e = mode_tab[b->bits >> (64 - MBITS)];
 		br_skip(b, e & 15);
-		switch (e >> 4) {
-		case M_P:
-			a0 = b2;
-			break;
-		case M_H: {
-			uint32_t start = a0 < 0 ? 0 : (uint32_t)a0;
-			int64_t r1 = dec_run(b, color, width), r2;
-			if (r1 < 0 || (r2 = dec_run(b, color ^ 1, width)) < 0 ||
-			    start + (uint64_t)r1 + (uint64_t)r2 > width)
-				return -1;
-			cur[n++] = start + (uint32_t)r1;
-			cur[n++] = start + (uint32_t)(r1 + r2);
-			if ((int64_t)cur[n - 1] <= a0)
-				return -1;
-			a0 = cur[n - 1];
-			break;
-		}
-		case M_BAD:
-		case M_EXT:
-			return -1;
-		default: {
-			int64_t a1 = (int64_t)b1 + (int)(e >> 4) - (M_V0 + 3);
-			if (a1 <= a0 || a1 > (int64_t)width)
-				return -1;
+		if (e & M_VFLAG) {
+			int d = (int)((e >> 4) & 7) - 3;
+			int64_t a1 = (int64_t)b1 + d;
+			if (a1 <= a0 || a1 > (int64_t)width) {
+				rc = -1;
+				goto out;
+			}
 			cur[n++] = (uint32_t)a1;
 			a0 = a1;
 			color ^= 1;
-			break;
-		}
+			jb = (d < 0 && jb > 0) ? jb - 1 : jb + 1;
+		} else if ((e >> 4) == M_H) {
+			uint32_t start = a0 < 0 ? 0 : (uint32_t)a0;
+			int64_t r1 = dec_run(b, color, width), r2;
+			if (r1 < 0 || (r2 = dec_run(b, color ^ 1, width)) < 0 ||
+			    start + (uint64_t)r1 + (uint64_t)r2 > width ||
+			    (int64_t)(start + r1 + r2) <= a0) {
+				rc = -1;
+				goto out;
+			}
+			cur[n++] = start + (uint32_t)r1;
+			cur[n++] = start + (uint32_t)(r1 + r2);
+			a0 = cur[n - 1];
+		} else if ((e >> 4) == M_P) {
+			a0 = ref[jb + 1];
+			jb += 2;
+		} else {
+			rc = -1;		/* bad code, extension (uncompressed mode), EOL */
+			goto out;
 		}
 	}
 	while (n && cur[n - 1] >= width)
 		n--;
 	*nout = n;
-	return 0;
+out:
+	*bp = lb;
+	return rc;
 }
 
-/* Paint the black spans [cur[2i], cur[2i+1]) of a (white) row. */
-static void paint(uint8_t *row, const uint32_t *cur, size_t n, uint32_t width)
+/*
+ * Paint the black spans [cur[2i], cur[2i+1]) of a white row: spans are or'ed into host
+ * 64-bit words (MSB = leftmost pixel), then each word is stored big-endian.
+ */
+static void paint(uint8_t *row, const uint32_t *cur, size_t n, uint32_t width, uint64_t *w)
 {
+	size_t nw = (width + 63) / 64;
+
+	memset(w, 0, nw * sizeof(*w));
 	for (size_t i = 0; i < n; i += 2) {
 		uint32_t a = cur[i], e = i + 1 < n ? cur[i + 1] : width;
-		size_t ab = a >> 3, eb = e >> 3;
-		uint8_t am = (uint8_t)(0xff >> (a & 7)), em = (uint8_t)~(0xff >> (e & 7));
+		size_t wa, we;
+		uint64_t ma, me;
 
 		if (a >= e)
 			continue;
-		if (ab == eb) {
-			row[ab] |= am & em;
+		wa = a >> 6;
+		we = (e - 1) >> 6;
+		ma = ~0ULL >> (a & 63);
+		me = ~0ULL << (63 - ((e - 1) & 63));
+		if (wa == we) {
+			w[wa] |= ma & me;
 			continue;
 		}
-		row[ab] |= am;
-		for (size_t j = ab + 1; j < eb; j++)
-			row[j] = 0xff;
-		if (e & 7)
-			row[eb] |= em;
+		w[wa] |= ma;
+		for (size_t j = wa + 1; j < we; j++)
+			w[j] = ~0ULL;
+		w[we] |= me;
+	}
+	for (size_t j = 0; j < nw; j++) {
+		uint64_t v = __builtin_bswap64(w[j]);
+		memcpy(row + 8 * j, &v, 8);
 	}
 }
 
@@ -281,6 +315,7 @@ typedef struct dec_state {
 	codec_page *pg;
 	uint32_t width, rows_wanted, y;
 	uint32_t *cur, *ref;
+	uint64_t *words;	/* paint() scratch */
 	t4_result *res;
 	uint32_t bad_run;
 } dec_state;
@@ -309,8 +344,8 @@ static void finish_row(dec_state *s, size_t n, int bad)
 		if (++s->bad_run > s->res->max_bad_run)
 			s->res->max_bad_run = s->bad_run;
 	} else {
-		paint(page_row(s->pg, s->y), s->cur, n, s->width);
-		for (int i = 0; i < 3; i++)
+		paint(page_row(s->pg, s->y), s->cur, n, s->width, s->words);
+		for (int i = 0; i < 4; i++)
 			s->cur[n + (size_t)i] = s->width;
 		t = s->cur;
 		s->cur = s->ref;
@@ -378,16 +413,16 @@ static int decode_g3(dec_state *s)
 	return T4_OK;
 }
 
-int t4_decode(const t4_opts *o, const uint8_t *data, size_t len, uint32_t width,
-	      uint32_t rows, codec_page **pgp, t4_result *res)
+static int decode_page(const t4_opts *o, const uint8_t *data, size_t len, codec_page *pg,
+		       uint32_t rows, t4_result *res)
 {
 	dec_state s;
 	uint8_t *copy = NULL;
+	uint32_t width = pg->width;
 	int rc;
 
 	memset(res, 0, sizeof(*res));
 	memset(&s, 0, sizeof(s));
-	*pgp = NULL;
 	if (o->fill_lsb) {
 		copy = xmalloc(len ? len : 1);
 		memcpy(copy, data, len);
@@ -400,26 +435,50 @@ int t4_decode(const t4_opts *o, const uint8_t *data, size_t len, uint32_t width,
 	s.width = width;
 	s.rows_wanted = rows;
 	s.res = res;
-	s.pg = page_alloc(width, rows ? rows : 1024, 0, 0);
-	if (!s.pg) {
-		free(copy);
-		return T4_ERR_LIMIT;
-	}
+	s.pg = pg;
 	s.cur = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
 	s.ref = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
-	for (int i = 0; i < 3; i++)
+	s.words = xmalloc(((size_t)width + 63) / 64 * sizeof(uint64_t));
+	for (int i = 0; i < 4; i++)
 		s.ref[i] = width;
 	rc = o->coding == T4_MMR ? decode_mmr(&s) : decode_g3(&s);
-	if (!rows || s.y < rows)
-		page_set_height(s.pg, s.y ? s.y : 1);
-	if (s.y == 0)
-		s.pg->height = 0;
 	res->rows = s.y;
 	if (rows && s.y < rows && rc == T4_OK)
 		rc = T4_ERR_DATA;		/* fewer rows than the file says */
 	free(s.cur);
 	free(s.ref);
+	free(s.words);
 	free(copy);
-	*pgp = s.pg;
+	return rc;
+}
+
+int t4_decode(const t4_opts *o, const uint8_t *data, size_t len, uint32_t width,
+	      uint32_t rows, codec_page **pgp, t4_result *res)
+{
+	codec_page *pg = page_alloc(width, rows ? rows : 1024, 0, 0);
+	int rc;
+
+	*pgp = NULL;
+	if (!pg) {
+		memset(res, 0, sizeof(*res));
+		return T4_ERR_LIMIT;
+	}
+	rc = decode_page(o, data, len, pg, rows, res);
+	if (!rows || res->rows < rows)
+		page_set_height(pg, res->rows ? res->rows : 1);
+	if (res->rows == 0)
+		pg->height = 0;
+	*pgp = pg;
+	return rc;
+}
+
+int t4_decode_into(const t4_opts *o, const uint8_t *data, size_t len, codec_page *pg,
+		   t4_result *res)
+{
+	int rc = decode_page(o, data, len, pg, pg->height, res);
+
+	/* Rows the data did not reach are left white. */
+	for (uint32_t y = res->rows; y < pg->height; y++)
+		memset(page_row(pg, y), 0, pg->stride);
 	return rc;
 }

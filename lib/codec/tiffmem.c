@@ -9,13 +9,16 @@
 static tmsize_t mem_read(thandle_t h, void *p, tmsize_t n)
 {
 	tiffmem *m = h;
-	size_t left = m->pos < m->len ? m->len - m->pos : 0;
+	const uint8_t *data = m->out ? (const uint8_t *)m->out->data : m->data;
+	size_t len = m->out ? m->out->len : m->len;
+	size_t left = m->pos < len ? len - m->pos : 0;
 
 	if (n < 0)
 		return -1;
 	if ((size_t)n > left)
 		n = (tmsize_t)left;
-	memcpy(p, m->data + m->pos, (size_t)n);
+	if (n)
+		memcpy(p, data + m->pos, (size_t)n);
 	m->pos += (size_t)n;
 	return n;
 }
