@@ -150,7 +150,7 @@ static void conn_interest(conn *c)
 	} else {
 		if (conn_may_read(c) || c->ssl_rw == SSL_ERROR_WANT_READ)
 			ev |= EPOLLIN;
-		if (c->s.out.len > 0 || c->ssl_rw == SSL_ERROR_WANT_WRITE)
+		if ((c->s.out.len > 0 && !c->paused) || c->ssl_rw == SSL_ERROR_WANT_WRITE)
 			ev |= EPOLLOUT;
 	}
 	if (ev == c->events)
@@ -454,7 +454,7 @@ static void conn_event(conn *c, unsigned ev)
 		conn_close(c);
 		return;
 	}
-	if ((ev & EPOLLOUT) || c->ssl_rw) {
+	if (((ev & EPOLLOUT) || c->ssl_rw) && !c->paused) {
 		if (c->ssl_rw == SSL_ERROR_WANT_READ)
 			c->ssl_rw = 0;
 		if (conn_flush(c) < 0) {
