@@ -14,12 +14,14 @@
  * in the clear unless smtp_sasl_tls_only=no. The message goes out dot-stuffed with
  * CRLF line ends only (a bare CR or LF in the queue file becomes CRLF).
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "mail/featureset.h"
@@ -31,7 +33,6 @@
 typedef struct sess {
 	const smtp_cfg *cfg;
 	deliver_req *req;
-	const smtp_target *t;
 	stream *s;
 	smtp_reply r;
 	smtp_ehlo ehlo;
@@ -41,6 +42,8 @@ typedef struct sess {
 	char *wst;
 	size_t wstlen;
 	char peer[290];		/* host[ip]:port */
+	smtp_target t;
+	int uses;
 	int conperm;		/* the message is under CONPERM */
 	int ask_conneg;
 } sess;
@@ -187,7 +190,7 @@ static int sess_tls(sess *x, int wrapper)
 	if (x->cfg->tls == NULL)
 		return sess_fail(x, "4.7.5", "TLS is not available (no client context)");
 	stream_set_timeout(x->s, x->cfg->helo_ms);
-	if (stream_starttls_client(x->s, x->cfg->tls, x->t->host, x->cfg->tls_level, err, sizeof err) < 0)
+	if (stream_starttls_client(x->s, x->cfg->tls, x->t.host, x->cfg->tls_level, err, sizeof err) < 0)
 		return sess_fail(x, "4.7.5", "TLS handshake with %s failed: %s", x->peer, err);
 	/* with verify, the handshake itself fails on a bad certificate or name */
 	msg_info("%s TLS connection established to %s: %s",
@@ -220,15 +223,15 @@ static const char *sess_password(sess *x)
 
 	if (x->cfg->passwords == NULL)
 		return NULL;
-	if ((v = dict_lookup(x->cfg->passwords, x->t->nexthop)) != NULL)
+	if ((v = dict_lookup(x->cfg->passwords, x->t.nexthop)) != NULL)
 		return v;
-	snprintf(key, sizeof key, "[%s]:%d", x->t->host, x->t->port);
+	snprintf(key, sizeof key, "[%s]:%d", x->t.host, x->t.port);
 	if ((v = dict_lookup(x->cfg->passwords, key)) != NULL)
 		return v;
-	snprintf(key, sizeof key, "[%s]", x->t->host);
+	snprintf(key, sizeof key, "[%s]", x->t.host);
 	if ((v = dict_lookup(x->cfg->passwords, key)) != NULL)
 		return v;
-	return dict_lookup(x->cfg->passwords, x->t->host);
+	return dict_lookup(x->cfg->passwords, x->t.host);
 }
 
 static int sess_auth(sess *x)
@@ -243,7 +246,7 @@ static int sess_auth(sess *x)
 	const char *colon = strchr(cred, ':');
 	if (colon == NULL || str_ncopy(user, sizeof user, cred, (size_t)(colon - cred)) < 0
 	    || str_copy(pass, sizeof pass, colon + 1) < 0)
-		return sess_fail(x, "4.7.0", "bad entry for %s in smtp_sasl_password_maps", x->t->nexthop);
+		return sess_fail(x, "4.7.0", "bad entry for %s in smtp_sasl_password_maps", x->t.nexthop);
 	if (!(x->ehlo.features & EHLO_AUTH) || !(x->ehlo.auth & (AUTH_PLAIN | AUTH_LOGIN)))
 		return sess_fail(x, "4.7.0", "%s offers no AUTH PLAIN or LOGIN, but credentials are configured", x->peer);
 	if (!stream_is_tls(x->s) && x->cfg->sasl_tls_only)
@@ -704,24 +707,143 @@ out:
 	return rc;
 }
 
+/* --- connections ------------------------------------------------------------------ */
+
+/* One cached connection per process (Postfix's connection cache on demand): after a
+ * delivery the session stays open for smtp_connection_cache_time_limit; a request for
+ * the same next hop within that time starts with RSET on it instead of a new TCP
+ * connection, greeting, EHLO, TLS and AUTH. When the time is up, SIGALRM shuts the
+ * socket down (shutdown() is async-signal-safe); the next use then fails its RSET and
+ * the stream is freed in normal context. */
+static sess *conn_cache;
+static char conn_cache_hop[300];
+static volatile sig_atomic_t conn_cache_fd = -1;
+
+static void conn_cache_alarm(int sig)
+{
+	(void)sig;
+	if (conn_cache_fd >= 0)
+		shutdown(conn_cache_fd, SHUT_RDWR);
+}
+
+static void sess_free(sess *x, int quit)
+{
+	if (quit && x->s) {
+		sess_send(x, "QUIT");
+		if (stream_flush(x->s) == 0)
+			sess_reply(x, 5000, "receiving the QUIT reply");
+	}
+	buf_free(&x->line);
+	smtp_reply_free(&x->r);
+	if (x->s)
+		stream_close(x->s);
+	free(x);
+}
+
+static void conn_cache_drop(int quit)
+{
+	alarm(0);
+	conn_cache_fd = -1;
+	if (conn_cache) {
+		char why[256], st[16];
+		conn_cache->why = why;	/* a failing QUIT writes here, not into a request */
+		conn_cache->whylen = sizeof why;
+		conn_cache->wst = st;
+		conn_cache->wstlen = sizeof st;
+		sess_free(conn_cache, quit);
+	}
+	conn_cache = NULL;
+}
+
+static void conn_cache_put(sess *x, const char *nexthop)
+{
+	static int installed;
+
+	conn_cache_drop(1);
+	if (x->cfg->cache_time <= 0 || str_copy(conn_cache_hop, sizeof conn_cache_hop, nexthop) < 0) {
+		sess_free(x, 1);
+		return;
+	}
+	if (!installed) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = conn_cache_alarm;
+		sa.sa_flags = SA_RESTART;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGALRM, &sa, NULL);
+		installed = 1;
+	}
+	x->req = NULL;
+	conn_cache = x;
+	conn_cache_fd = stream_fd(x->s);
+	alarm((unsigned)x->cfg->cache_time);
+}
+
+void smtp_cache_close(void)
+{
+	conn_cache_drop(1);
+}
+
+static void sess_bind(sess *x, deliver_req *req, char *why, size_t whylen, char *wst, size_t wstlen)
+{
+	x->req = req;
+	x->why = why;
+	x->whylen = whylen;
+	x->wst = wst;
+	x->wstlen = wstlen;
+}
+
+/* After a delivery: every recipient decided and the conversation in order? */
+static int sess_done(const deliver_req *req)
+{
+	for (size_t i = 0; i < req->n; i++)
+		if (req->rcpt[i].status[0] == 0)
+			return 0;
+	return 1;
+}
+
+int smtp_session_cached(const smtp_cfg *cfg, deliver_req *req,
+			char *why, size_t whylen, char *why_status, size_t stlen)
+{
+	sess *x = conn_cache;
+
+	alarm(0);
+	if (x == NULL || strcmp(conn_cache_hop, req->nexthop) != 0) {
+		conn_cache_drop(1);
+		return 1;
+	}
+	conn_cache = NULL;
+	conn_cache_fd = -1;
+	sess_bind(x, req, why, whylen, why_status, stlen);
+	x->uses++;
+	if (sess_rset(x) != 250) {
+		why[0] = 0;		/* a stale connection is no reason to report */
+		sess_free(x, 0);
+		return 1;
+	}
+	snprintf(req->relay, sizeof req->relay, "%s", x->peer);
+	if (sess_deliver(x) < 0) {
+		sess_free(x, 0);
+		return sess_done(req) ? 0 : 1;
+	}
+	conn_cache_put(x, req->nexthop);
+	return sess_done(req) ? 0 : 1;
+}
+
 int smtp_session(const smtp_cfg *cfg, deliver_req *req, const smtp_target *t,
 		 char *why, size_t whylen, char *why_status, size_t stlen)
 {
 	char err[512], port[16];
-	sess x;
-	int fd, rc = 1, code;
+	sess *x;
+	int fd, rc = 1, code, keep = 0;
 	int wrapper = cfg->wrappermode || t->port == 465;
 
-	memset(&x, 0, sizeof x);
-	x.cfg = cfg;
-	x.req = req;
-	x.t = t;
-	x.why = why;
-	x.whylen = whylen;
-	x.wst = why_status;
-	x.wstlen = stlen;
-	if (snprintf(x.peer, sizeof x.peer, "%s[%s]:%d", t->host, t->ip, t->port) >= (int)sizeof x.peer)
-		x.peer[sizeof x.peer - 1] = 0;
+	x = xcalloc(1, sizeof *x);
+	x->cfg = cfg;
+	x->t = *t;
+	sess_bind(x, req, why, whylen, why_status, stlen);
+	if (snprintf(x->peer, sizeof x->peer, "%s[%s]:%d", t->host, t->ip, t->port) >= (int)sizeof x->peer)
+		x->peer[sizeof x->peer - 1] = 0;
 	snprintf(port, sizeof port, "%d", t->port);
 	if (cfg->connect_delay > 0)
 		sleep((unsigned)cfg->connect_delay);
@@ -729,57 +851,61 @@ int smtp_session(const smtp_cfg *cfg, deliver_req *req, const smtp_target *t,
 		snprintf(why, whylen, "connect to %s[%s]:%d: %s", t->host, t->ip, t->port,
 			 strstr(err, ": ") ? strrchr(err, ':') + 2 : err);
 		snprintf(why_status, stlen, "4.4.1");
+		free(x);
 		return 1;
 	}
-	x.s = stream_open(fd, cfg->helo_ms);
-	smtp_reply_init(&x.r, cfg->line_limit, cfg->max_lines);
-	buf_init(&x.line, cfg->line_limit + 1);
-	snprintf(req->relay, sizeof req->relay, "%s", x.peer);
-	if (wrapper && sess_tls(&x, 1) != 0)
+	x->s = stream_open(fd, cfg->helo_ms);
+	smtp_reply_init(&x->r, cfg->line_limit, cfg->max_lines);
+	buf_init(&x->line, cfg->line_limit + 1);
+	snprintf(req->relay, sizeof req->relay, "%s", x->peer);
+	if (wrapper && sess_tls(x, 1) != 0)
 		goto done;
-	if ((code = sess_reply(&x, cfg->helo_ms, "receiving the initial server greeting")) < 0)
+	if ((code = sess_reply(x, cfg->helo_ms, "receiving the initial server greeting")) < 0)
 		goto done;
 	if (code != 220) {
 		char said[1200];
-		sess_said(&x, "the initial greeting", said, sizeof said);
-		sess_status(&x.r, why_status, stlen, "0.0");
-		snprintf(why, whylen, "host %s refused to talk to me: %s", x.peer, said);
+		sess_said(x, "the initial greeting", said, sizeof said);
+		sess_status(&x->r, why_status, stlen, "0.0");
+		snprintf(why, whylen, "host %s refused to talk to me: %s", x->peer, said);
 		goto quit;
 	}
-	if (sess_ehlo(&x) < 0)
+	if (sess_ehlo(x) < 0)
 		goto quit;
 	int level_none = strcmp(cfg->tls_level, "none") == 0;
 	int level_verify = strcmp(cfg->tls_level, "verify") == 0;
-	if (!stream_is_tls(x.s) && !level_none) {
-		if (x.ehlo.features & EHLO_STARTTLS) {
-			int t_rc = sess_tls(&x, 0);
+	if (!stream_is_tls(x->s) && !level_none) {
+		if (x->ehlo.features & EHLO_STARTTLS) {
+			int t_rc = sess_tls(x, 0);
 			if (t_rc < 0)
 				goto done;	/* the stream is not usable after a failed handshake */
-			if (t_rc == 0 && sess_ehlo(&x) < 0)	/* forget what came before TLS */
+			if (t_rc == 0 && sess_ehlo(x) < 0)	/* forget what came before TLS */
 				goto quit;
 		}
-		if (level_verify && !stream_is_tls(x.s)) {
-			snprintf(why, whylen, "TLS is required, but was not offered by host %s", x.peer);
+		if (level_verify && !stream_is_tls(x->s)) {
+			snprintf(why, whylen, "TLS is required, but was not offered by host %s", x->peer);
 			snprintf(why_status, stlen, "4.7.4");
 			goto quit;
 		}
 	}
-	if (sess_auth(&x) < 0)
+	if (sess_auth(x) < 0)
 		goto quit;
-	if (sess_deliver(&x) < 0)
+	if (sess_deliver(x) < 0)
 		goto done;
 	rc = 0;
+	keep = 1;
 quit:
-	sess_send(&x, "QUIT");
-	if (stream_flush(x.s) == 0)
-		sess_reply(&x, 5000, "receiving the QUIT reply");
+	if (keep) {
+		conn_cache_put(x, req->nexthop);
+		x = NULL;
+	} else {
+		sess_free(x, 1);
+		x = NULL;
+	}
 done:
-	buf_free(&x.line);
-	smtp_reply_free(&x.r);
-	stream_close(x.s);
+	if (x)
+		sess_free(x, 0);
 	/* a session that decided nothing lets the caller try the next address */
-	for (size_t i = 0; rc == 0 && i < req->n; i++)
-		if (req->rcpt[i].status[0] == 0)
-			rc = 1;
+	if (rc == 0 && !sess_done(req))
+		rc = 1;
 	return rc;
 }

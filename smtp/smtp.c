@@ -67,6 +67,8 @@ static void smtp_deliver(deliver_req *req)
 	size_t n = 0;
 	int rc;
 
+	if (smtp_session_cached(&cfg, req, why, sizeof why, st, sizeof st) == 0)
+		return;
 	if (smtp_parse_nexthop(req->nexthop, host, sizeof host, &port, &mx) < 0) {
 		snprintf(why, sizeof why, "bad next hop \"%s\"", req->nexthop);
 		smtp_finish_open(req, "5.3.5", why);
@@ -154,12 +156,14 @@ static void smtp_post_jail(daemon_ctx *ctx)
 	cfg.pipelining = conf_bool("smtp_pipelining");
 	cfg.dns_server = conf_str("dns_server");
 	cfg.default_port = (int)conf_int("smtp_tcp_port");
+	cfg.cache_time = conf_time("smtp_connection_cache_time_limit");
 	if (strcmp(cfg.tls_level, "none") != 0 || cfg.wrappermode) {
 		const char *caf = conf_str("smtp_tls_CAfile"), *cap = conf_str("smtp_tls_CApath");
 		cfg.tls = tls_ctx_client(caf[0] ? caf : NULL, cap[0] ? cap : NULL, err, sizeof err);
 		if (cfg.tls == NULL)
 			msg_fatal("TLS client context: %s", err);
 	}
+	atexit(smtp_cache_close);	/* QUIT a kept connection when the process ends */
 	if (maps[0] && (cfg.passwords = dict_open(maps, 0, err, sizeof err)) == NULL)
 		msg_fatal("smtp_sasl_password_maps = %s: %s", maps, err);
 }

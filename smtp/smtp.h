@@ -27,6 +27,7 @@ typedef struct smtp_cfg {
 	int pipelining;
 	const char *dns_server;
 	int default_port;
+	long long cache_time;		/* seconds a connection is kept for reuse; 0 = off */
 } smtp_cfg;
 
 /* One connection attempt's target. */
@@ -41,5 +42,11 @@ typedef struct smtp_target {
  * says whether to try the next address (1) or stop (0). */
 int smtp_session(const smtp_cfg *cfg, deliver_req *req, const smtp_target *t,
 		 char *why, size_t whylen, char *why_status, size_t stlen);
+
+/* Deliver over the connection kept from the previous request when it goes to the
+ * same next hop (0 = every recipient decided; 1 = go the normal way). */
+int smtp_session_cached(const smtp_cfg *cfg, deliver_req *req,
+			char *why, size_t whylen, char *why_status, size_t stlen);
+void smtp_cache_close(void);
 
 #endif
