@@ -310,6 +310,8 @@ static t30_action tx_start_page(t30 *s)
 	if (load_page(s) < 0)
 		return send_dcn(s, T30_ERR_LOCAL, "cannot read the document page");
 	s->ppm = (s->page + 1 < s->doc.npages) ? T30_MPS : T30_EOP;
+	if (!s->res.phase_c_ms)
+		s->res.phase_c_ms = s->now;
 	trace(s, "page %d: %zu bytes", s->page + 1, s->pagebuf.len);
 	if (s->p.ecm) {
 		s->block_off = 0;
@@ -703,6 +705,8 @@ static t30_action rx_on_tcf(t30 *s, const t30_event *ev)
 	buf_reset(&s->pagebuf);
 	rx_ecm_clear(s);
 	s->rx_page_pending = 0;
+	if (!s->res.phase_c_ms)
+		s->res.phase_c_ms = s->now;
 	return rx_respond(s, T30_CFR, NULL, 0, AFTER_PAGE);
 }
 

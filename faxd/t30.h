@@ -230,6 +230,7 @@ typedef struct t30_result {
 	int have_remote_dis;
 	int retrains;		/* FTT and RTN/RTP retrains */
 	int ppr;		/* ECM retransmissions */
+	long long phase_c_ms;	/* when the first page started (now_ms clock), 0 = never */
 } t30_result;
 
 typedef struct t30_config {

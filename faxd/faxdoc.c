@@ -1,0 +1,387 @@
+/*
+ * faxdoc.c - TIFF pages in and out of the T.30 engine, through libtiff.
+ *
+ * Contract: see faxdoc.h. Coding goes through an in-memory TIFF (memfd): the page is
+ * written with libtiff's G3/G4 coder (FillOrder 2, one strip) and the strip is read
+ * back raw: libtiff puts an EOL before every G3 row, RTC at the end of a G3 strip and
+ * EOFB after G4, which is what T.4/T.6 on the line need. Received data is counted and
+ * checked the other way round: a raw strip written into an in-memory TIFF, decoded row
+ * by row, libtiff's complaints counted as bad rows.
+ * (When lib/codec's t4_encode/t4_decode are complete this file can use them instead.)
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <tiffio.h>
+#include <unistd.h>
+
+#include "faxdoc.h"
+#include "util/msg.h"
+
+#define MAX_ROWS 20000u
+
+struct faxdoc_tx {
+	TIFF *t;
+	int npages;
+	int fine;
+	int width;
+};
+
+struct faxdoc_rx {
+	TIFF *t;
+	int pages;
+	int failed;
+	char remote[T30_ID_LEN + 1];
+};
+
+/* libtiff's messages: counted while we decode received data, else logged. */
+static int tiff_quiet;
+static int tiff_complaints;
+static int tiff_eof_seen;
+
+static void tiff_msg(const char *module, const char *fmt, va_list ap)
+{
+	char line[256];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	if (tiff_quiet) {
+		tiff_complaints++;
+		if (strstr(line, "EOF") || strstr(line, "EOFB"))
+			tiff_eof_seen = 1;
+		return;
+	}
+	msg_warn("libtiff: %s: %s", module ? module : "", line);
+}
+
+static void tiff_handlers(void)
+{
+	TIFFSetErrorHandler(tiff_msg);
+	TIFFSetWarningHandler(tiff_msg);
+}
+
+static int width_class(uint32_t w)
+{
+	return w == 1728 ? 0 : w == 2048 ? 1 : w == 2432 ? 2 : -1;
+}
+
+static uint32_t width_pels(int cls)
+{
+	return cls == 1 ? 2048 : cls == 2 ? 2432 : 1728;
+}
+
+static double yres_lpi(TIFF *t)
+{
+	float y = 98;
+	uint16_t unit = RESUNIT_INCH;
+	TIFFGetField(t, TIFFTAG_YRESOLUTION, &y);
+	TIFFGetFieldDefaulted(t, TIFFTAG_RESOLUTIONUNIT, &unit);
+	return unit == RESUNIT_CENTIMETER ? y * 2.54 : y;
+}
+
+static faxdoc_tx *tx_setup(TIFF *t, char *err, size_t errlen)
+{
+	if (!t) {
+		snprintf(err, errlen, "cannot open the TIFF document");
+		return NULL;
+	}
+	faxdoc_tx *d = xcalloc(1, sizeof(*d));
+	d->t = t;
+	d->npages = TIFFNumberOfDirectories(t);
+	uint32_t w = 0;
+	uint16_t bps = 1;
+	TIFFSetDirectory(t, 0);
+	TIFFGetField(t, TIFFTAG_IMAGEWIDTH, &w);
+	TIFFGetFieldDefaulted(t, TIFFTAG_BITSPERSAMPLE, &bps);
+	d->width = width_class(w);
+	d->fine = yres_lpi(t) >= 150;
+	if (d->npages < 1 || d->width < 0 || bps != 1) {
+		snprintf(err, errlen, "not a fax document (width %u, %u bits per sample, %d pages)",
+			 (unsigned)w, (unsigned)bps, d->npages);
+		faxdoc_tx_close(d);
+		return NULL;
+	}
+	return d;
+}
+
+faxdoc_tx *faxdoc_tx_open(const char *path, char *err, size_t errlen)
+{
+	tiff_handlers();
+	return tx_setup(TIFFOpen(path, "r"), err, errlen);
+}
+
+faxdoc_tx *faxdoc_tx_fdopen(int fd, char *err, size_t errlen)
+{
+	tiff_handlers();
+	return tx_setup(TIFFFdOpen(fd, "document", "r"), err, errlen);
+}
+
+void faxdoc_tx_close(faxdoc_tx *d)
+{
+	if (!d)
+		return;
+	if (d->t)
+		TIFFClose(d->t);
+	free(d);
+}
+
+/* Read page `page` as rows of 1728.. pels, MSB first, 1 = black. */
+static uint8_t *read_rows(TIFF *t, int page, uint32_t *w, uint32_t *h, size_t *stride,
+			  double *lpi)
+{
+	if (!TIFFSetDirectory(t, (tdir_t)page))
+		return NULL;
+	uint16_t photo = PHOTOMETRIC_MINISWHITE;
+	TIFFGetField(t, TIFFTAG_IMAGEWIDTH, w);
+	TIFFGetField(t, TIFFTAG_IMAGELENGTH, h);
+	TIFFGetFieldDefaulted(t, TIFFTAG_PHOTOMETRIC, &photo);
+	*lpi = yres_lpi(t);
+	*stride = (size_t)TIFFScanlineSize(t);
+	if (*h == 0 || *h > MAX_ROWS || *stride == 0 || *stride * 8 < *w)
+		return NULL;
+	uint8_t *rows = xmalloc(*stride * *h);
+	for (uint32_t y = 0; y < *h; y++) {
+		uint8_t *r = rows + (size_t)y * *stride;
+		if (TIFFReadScanline(t, r, y, 0) < 0) {
+			free(rows);
+			return NULL;
+		}
+		if (photo == PHOTOMETRIC_MINISBLACK)
+			for (size_t k = 0; k < *stride; k++)
+				r[k] = (uint8_t)~r[k];
+	}
+	return rows;
+}
+
+static TIFF *mem_tiff(int *fd, const char *mode)
+{
+	if (*fd < 0)
+		*fd = memfd_create("faxpage", 0);
+	if (*fd < 0)
+		return NULL;
+	int fd2 = dup(*fd);
+	if (fd2 < 0)
+		return NULL;
+	lseek(fd2, 0, SEEK_SET);
+	TIFF *t = TIFFFdOpen(fd2, "page", mode);
+	if (!t)
+		close(fd2);
+	return t;
+}
+
+static void set_fax_fields(TIFF *t, uint32_t w, uint32_t h, int coding, int fine)
+{
+	TIFFSetField(t, TIFFTAG_IMAGEWIDTH, w);
+	TIFFSetField(t, TIFFTAG_IMAGELENGTH, h);
+	TIFFSetField(t, TIFFTAG_BITSPERSAMPLE, 1);
+	TIFFSetField(t, TIFFTAG_SAMPLESPERPIXEL, 1);
+	TIFFSetField(t, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISWHITE);
+	TIFFSetField(t, TIFFTAG_FILLORDER, FILLORDER_LSB2MSB);
+	TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, h);
+	TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+	TIFFSetField(t, TIFFTAG_COMPRESSION, coding == T30_MMR ? COMPRESSION_CCITTFAX4
+			   : COMPRESSION_CCITTFAX3);
+	if (coding != T30_MMR)
+		TIFFSetField(t, TIFFTAG_GROUP3OPTIONS, coding == T30_MR ? GROUP3OPT_2DENCODING : 0);
+	TIFFSetField(t, TIFFTAG_XRESOLUTION, 204.0);
+	TIFFSetField(t, TIFFTAG_YRESOLUTION, fine ? 196.0 : 98.0);
+	TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+}
+
+static int tx_get_page(void *ctx, int page, const t30_params *p, buf *out)
+{
+	faxdoc_tx *d = ctx;
+	uint32_t w = 0, h = 0;
+	size_t stride = 0;
+	double lpi = 98;
+	uint8_t *rows = read_rows(d->t, page, &w, &h, &stride, &lpi);
+	if (!rows || width_class(w) != p->width) {
+		msg_warn("document page %d: cannot read it, or width %u is not %u", page + 1,
+			 (unsigned)w, (unsigned)width_pels(p->width));
+		free(rows);
+		return -1;
+	}
+	int src_fine = lpi >= 150;
+	uint32_t oh = h;
+	if (src_fine && !p->fine)
+		oh = (h + 1) / 2;	/* 196 -> 98 lpi: every other row */
+	else if (!src_fine && p->fine)
+		oh = h * 2;		/* 98 -> 196 lpi: each row twice */
+	int fd = -1, rc = -1;
+	TIFF *t = mem_tiff(&fd, "w");
+	if (t) {
+		set_fax_fields(t, w, oh, p->coding, p->fine);
+		rc = 0;
+		for (uint32_t y = 0; y < oh && rc == 0; y++) {
+			uint32_t sy = (src_fine && !p->fine) ? y * 2 : (!src_fine && p->fine) ? y / 2 : y;
+			if (TIFFWriteScanline(t, rows + (size_t)sy * stride, y, 0) < 0)
+				rc = -1;
+		}
+		TIFFClose(t);
+	}
+	free(rows);
+	if (rc == 0 && (t = mem_tiff(&fd, "r")) != NULL) {
+		tmsize_t n = TIFFRawStripSize(t, 0);
+		rc = -1;
+		if (n > 0 && buf_reserve(out, (size_t)n) == 0) {
+			tmsize_t got = TIFFReadRawStrip(t, 0, out->data + out->len, n);
+			if (got > 0) {
+				out->len += (size_t)got;
+				out->data[out->len] = '\0';
+				rc = 0;
+			}
+		}
+		TIFFClose(t);
+	} else {
+		rc = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+void faxdoc_tx_bind(faxdoc_tx *d, t30_doc *doc)
+{
+	doc->ctx = d;
+	doc->npages = d->npages;
+	doc->codings = 1 << T30_MH | 1 << T30_MR | 1 << T30_MMR;
+	doc->fine = d->fine;
+	doc->width = d->width;
+	doc->get_page = tx_get_page;
+}
+
+/* ------------------------------------------------------------- receiving --- */
+
+/* Decode raw coded data with `rows` rows (0: find out, for MMR); count complaints. */
+static int decode_count(const t30_params *p, const uint8_t *data, size_t len, uint32_t rows,
+			uint32_t *ok_rows, int *bad)
+{
+	int fd = -1;
+	uint32_t h = rows ? rows : MAX_ROWS;
+	uint32_t w = width_pels(p->width);
+	TIFF *t = mem_tiff(&fd, "w");
+	if (!t)
+		return -1;
+	set_fax_fields(t, w, h, p->coding, p->fine);
+	tiff_quiet = 1;
+	tiff_complaints = 0;
+	tiff_eof_seen = 0;
+	TIFFWriteRawStrip(t, 0, (void *)data, (tmsize_t)len);
+	TIFFClose(t);
+	t = mem_tiff(&fd, "r");
+	uint32_t y = 0;
+	int complaints_before_eof = 0;
+	if (t) {
+		uint8_t *row = xmalloc((size_t)TIFFScanlineSize(t) + 8);
+		for (; y < h; y++) {
+			int before = tiff_complaints;
+			if (TIFFReadScanline(t, row, y, 0) < 0)
+				break;
+			if (tiff_eof_seen)
+				break;
+			if (tiff_complaints > before)
+				complaints_before_eof++;
+		}
+		free(row);
+		TIFFClose(t);
+	}
+	tiff_quiet = 0;
+	close(fd);
+	*ok_rows = y;
+	*bad = complaints_before_eof;
+	return 0;
+}
+
+int faxdoc_check(const t30_params *p, const uint8_t *data, size_t len, int *rows, int *bad)
+{
+	uint32_t n = 0;
+	*rows = 0;
+	*bad = 0;
+	if (p->coding == T30_MMR) {
+		if (decode_count(p, data, len, 0, &n, bad) < 0)
+			return -1;
+		*rows = (int)n;
+		return n > 0 ? 0 : -1;
+	}
+	int rtc = 0;
+	size_t eols = t4_count_eols(data, len, &rtc);
+	if (rtc && eols >= 6)
+		eols -= 6;
+	if (eols == 0 || eols > MAX_ROWS)
+		return -1;
+	if (decode_count(p, data, len, (uint32_t)eols, &n, bad) < 0)
+		return -1;
+	*rows = (int)eols;
+	/* HylaFAX's defaults: at least 95 % good rows */
+	return (*bad * 20 > *rows) ? 1 : 0;
+}
+
+faxdoc_rx *faxdoc_rx_open(const char *path, const char *remote_id, char *err, size_t errlen)
+{
+	tiff_handlers();
+	TIFF *t = TIFFOpen(path, "w");
+	if (!t) {
+		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	faxdoc_rx *d = xcalloc(1, sizeof(*d));
+	d->t = t;
+	str_copy(d->remote, sizeof(d->remote), remote_id ? remote_id : "");
+	return d;
+}
+
+int faxdoc_rx_pages(const faxdoc_rx *d) { return d->pages; }
+
+int faxdoc_rx_close(faxdoc_rx *d)
+{
+	int failed = d->failed;
+	TIFFClose(d->t);
+	free(d);
+	return failed ? -1 : 0;
+}
+
+static int rx_check(void *ctx, const t30_params *p, const uint8_t *data, size_t len, int *rows,
+		    int *bad)
+{
+	(void)ctx;
+	int rc = faxdoc_check(p, data, len, rows, bad);
+	return rc != 0;
+}
+
+static int rx_put(void *ctx, int page, const t30_params *p, const uint8_t *data, size_t len,
+		  int bad)
+{
+	faxdoc_rx *d = ctx;
+	int rows = 0, b = 0;
+	if (faxdoc_check(p, data, len, &rows, &b) < 0 || rows <= 0) {
+		msg_warn("received page %d: no decodable rows", page + 1);
+		if (rows <= 0)
+			rows = 1;
+	}
+	TIFF *t = d->t;
+	set_fax_fields(t, width_pels(p->width), (uint32_t)rows, p->coding, p->fine);
+	TIFFSetField(t, TIFFTAG_SUBFILETYPE, FILETYPE_PAGE);
+	TIFFSetField(t, TIFFTAG_PAGENUMBER, (uint16_t)page, (uint16_t)0);
+	TIFFSetField(t, TIFFTAG_SOFTWARE, "faxpost faxd");
+	if (d->remote[0])
+		TIFFSetField(t, TIFFTAG_IMAGEDESCRIPTION, d->remote);
+	if (!p->ecm) {
+		TIFFSetField(t, TIFFTAG_BADFAXLINES, (uint32_t)bad);
+		TIFFSetField(t, TIFFTAG_CLEANFAXDATA, bad ? CLEANFAXDATA_REGENERATED
+			     : CLEANFAXDATA_CLEAN);
+	}
+	if (TIFFWriteRawStrip(t, 0, (void *)data, (tmsize_t)len) < 0 || !TIFFWriteDirectory(t)) {
+		d->failed = 1;
+		return -1;
+	}
+	d->pages++;
+	return 0;
+}
+
+void faxdoc_rx_bind(faxdoc_rx *d, t30_doc *doc)
+{
+	doc->ctx = d;
+	doc->check_page = rx_check;
+	doc->put_page = rx_put;
+}
