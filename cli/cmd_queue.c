@@ -148,13 +148,61 @@ static void q_list_json(FILE *out, const char *state, const qfile *qf, const cha
 	fputs("]}\n", out);
 }
 
+/* The IDs that have delay reasons: one readdir of defer/ instead of a failing open()
+ * per message (most queued messages have none). */
+typedef struct q_names {
+	char **v;
+	size_t n;
+} q_names;
+
+static int q_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void q_names_load(const char *qdir, q_names *out)
+{
+	char err[256];
+	queue_scan *s = queue_scan_open(qdir, Q_DEFER_LOG, QSCAN_SORT, err, sizeof err);
+	queue_entry e;
+	size_t cap = 0;
+
+	out->v = NULL;
+	out->n = 0;
+	if (s == NULL)
+		return;
+	while (queue_scan_next(s, &e) == 1) {
+		if (out->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			out->v = xrealloc(out->v, cap * sizeof *out->v);
+		}
+		out->v[out->n++] = xstrdup(e.id);
+	}
+	queue_scan_close(s);
+	qsort(out->v, out->n, sizeof *out->v, q_cmp);
+}
+
+static int q_names_has(const q_names *names, const char *id)
+{
+	return names->n && bsearch(&id, names->v, names->n, sizeof *names->v, q_cmp) != NULL;
+}
+
+static void q_names_free(q_names *names)
+{
+	for (size_t i = 0; i < names->n; i++)
+		free(names->v[i]);
+	free(names->v);
+}
+
 static int q_list(const char *qdir, int json)
 {
+	q_names reasons;
 	char err[256];
 	q_totals tot = { 0, 0 };
 	static char obuf[1 << 16];
 
 	setvbuf(stdout, obuf, _IOFBF, sizeof obuf);
+	q_names_load(qdir, &reasons);
 	for (const char **st = q_states; *st; st++) {
 		queue_scan *s = queue_scan_open(qdir, *st, QSCAN_SORT, err, sizeof err);
 		queue_entry e;
@@ -165,8 +213,8 @@ static int q_list(const char *qdir, int json)
 			qfile *qf = queue_scan_qf(s, &e, O_RDONLY, err, sizeof err);
 			if (qf == NULL)
 				continue;	/* moved meanwhile, or not (yet) valid */
-			char *defer = deferred || strcmp(*st, Q_HOLD) == 0
-				? queue_defer_read(qdir, qf->id) : NULL;
+			char *defer = (deferred || strcmp(*st, Q_HOLD) == 0)
+				&& q_names_has(&reasons, qf->id) ? queue_defer_read(qdir, qf->id) : NULL;
 			if (!json && tot.count == 0)	/* Postfix: no heading for an empty queue */
 				puts("-Queue ID-    --Size-- ----Arrival Time---- -Sender/Recipient-------");
 			if (json)
@@ -180,6 +228,7 @@ static int q_list(const char *qdir, int json)
 		}
 		queue_scan_close(s);
 	}
+	q_names_free(&reasons);
 	if (!json) {
 		if (tot.count == 0)
 			puts("Mail queue is empty");
