@@ -160,5 +160,77 @@ class QmgrSink(unittest.TestCase):
                        what="an empty queue")
 
 
+class QmgrNotices(unittest.TestCase):
+    def test_fax_without_faxd_defers_then_delay_notice_and_expiry(self):
+        """FAX= recipients go to the fax service; while it is absent they are deferred
+        with 4.4.1, the sender gets one delay notice, and after
+        maximal_queue_lifetime the message bounces (5.4.7)."""
+        port = fixture.free_port()
+        inst = fixture.Instance("qmgr-fax", services(port),
+                                mydestination="faxpost.test", fax_domains="fax.faxpost.test",
+                                minimal_backoff_time="1s", maximal_backoff_time="1s",
+                                queue_run_delay="1s", delay_warning_time="2s",
+                                maximal_queue_lifetime="5s")
+        with inst:
+            send(port, "alice@faxpost.test", ["FAX=+4930123456@fax.faxpost.test"],
+                 rcpt_options=["NOTIFY=FAILURE,DELAY"])
+            m = inst.wait_log(r"(\w+): to=<FAX=\+4930123456@fax\.faxpost\.test>, relay=none.*dsn=4\.4\.1, status=deferred \(fax service not available\)")
+            qid = m.group(1)
+            r = inst.faxpost("queue")
+            self.assertIn("(fax service not available)", r.stdout)
+            self.assertIn(qid, r.stdout)
+            inst.wait_log(qid + r": sender delay notification: \w+", timeout=15)
+            inst.wait_log(qid + r": from=<alice@faxpost\.test>, status=expired, returned to sender", timeout=20)
+            inst.wait_log(qid + r": sender non-delivery notification: \w+")
+            inst.wait_log(qid + r": removed")
+            notes = wait_until(lambda: len(maildir_files(inst, "alice")) >= 2 and maildir_files(inst, "alice"),
+                               what="two notices for alice")
+            texts = [open(f, "rb").read() for f in notes]
+            delay = [t for t in texts if b"Action: delayed" in t]
+            failed = [t for t in texts if b"Action: failed" in t]
+            self.assertEqual(len(delay), 1)
+            self.assertEqual(len(failed), 1)
+            self.assertIn(b"Status: 4.4.1", delay[0])
+            self.assertIn(b"Will-Retry-Until:", delay[0])
+            self.assertIn(b"Status: 5.4.7", failed[0])
+            self.assertIn(b"text/rfc822-headers", delay[0])
+            self.assertIn(b"message/rfc822", failed[0])
+            # exactly one delay notice over several retries
+            self.assertEqual(len([l for l in inst.log_lines() if "delay notification" in l]), 1)
+
+    def test_success_notice_and_null_sender_never_bounced(self):
+        port = fixture.free_port()
+        inst = fixture.Instance("qmgr-dsn", services(port), mydestination="faxpost.test")
+        table = os.path.join(inst.etc, "mailboxes")
+        with open(table, "w") as f:
+            f.write("alice alice/Maildir/\nbob bob/Maildir/\n")
+        self.assertEqual(inst.faxpost("map", table).returncode, 0)
+        inst.write_main_cf(local_mailbox_maps=table, error_notice_recipient="bob@faxpost.test")
+        with inst:
+            # NOTIFY=SUCCESS: a "delivered" DSN to the sender, with ENVID and ORCPT
+            send(port, "alice@faxpost.test", ["alice@faxpost.test"],
+                 mail_options=["ENVID=abc123", "RET=HDRS"],
+                 rcpt_options=["NOTIFY=SUCCESS", "ORCPT=rfc822;Alice@FaxPost.test"])
+            inst.wait_log(r"sender delivery status notification: \w+")
+            files = wait_until(lambda: len(maildir_files(inst, "alice")) == 2 and maildir_files(inst, "alice"),
+                               what="message and success DSN")
+            dsn = [open(f, "rb").read() for f in files if b"delivery-status" in open(f, "rb").read()][0]
+            self.assertIn(b"Action: delivered", dsn)
+            self.assertIn(b"Original-Envelope-Id: abc123", dsn)
+            self.assertIn(b"Original-Recipient: rfc822;Alice@FaxPost.test", dsn)
+            self.assertIn(b"Subject: Successful Mail Delivery Report", dsn)
+            # a bounce of a bounce: null sender, unknown user -> no DSN to <>, but the
+            # copy goes to error_notice_recipient
+            mark = inst.log_mark()
+            send(port, "", ["nobody@faxpost.test"])
+            inst.wait_log(r"to=<nobody@faxpost\.test>.*status=bounced", since=mark)
+            inst.wait_log(r"removed", since=mark)
+            copies = wait_until(lambda: maildir_files(inst, "bob"), what="postmaster copy")
+            self.assertEqual(len(copies), 1)
+            self.assertIn(b"Final-Recipient: rfc822; nobody@faxpost.test", open(copies[0], "rb").read())
+            time.sleep(0.5)
+            self.assertEqual(len(maildir_files(inst, "alice")), 2)
+
+
 if __name__ == "__main__":
     unittest.main()
