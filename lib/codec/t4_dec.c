@@ -123,9 +123,15 @@ static inline size_t br_left(const bitr *b)
 	return (size_t)(b->end - b->p) * 8 + (size_t)b->n - (b->pad < (size_t)b->n ? b->pad : (size_t)b->n);
 }
 
-/* One run of a colour: make-up codes then a terminating code; -1 on a bad code. */
+/* One run of a colour: make-up codes then a terminating code; -1 on a bad code.
+ * The table is picked by index, not by a branch: colours alternate unpredictably. */
+static const uint16_t *const run_tabs[2] = { white_tab, black_tab };
+static const unsigned run_shift[2] = { 64 - WBITS, 64 - BBITS };
+
 static inline int64_t dec_run(bitr *b, int color, uint32_t limit)
 {
+	const uint16_t *tab = run_tabs[color];
+	unsigned shift = run_shift[color];
 	uint32_t total = 0;
 
 	for (;;) {
@@ -133,13 +139,13 @@ static inline int64_t dec_run(bitr *b, int color, uint32_t limit)
 		unsigned len;
 		if (b->n < 16)
 			br_fill(b);
-		e = color ? black_tab[b->bits >> (64 - BBITS)] : white_tab[b->bits >> (64 - WBITS)];
+		e = tab[b->bits >> shift];
 		len = e & 15;
-		if (!len)
+		if (__builtin_expect(!len, 0))
 			return -1;
 		br_skip(b, len);
 		total += e >> 4;
-		if ((e >> 4) < 64)
+		if (__builtin_expect((e >> 4) < 64, 1))
 			return total;
 		if (total > limit)
 			return -1;
@@ -179,25 +185,39 @@ static int dec_1d(bitr *bp, uint32_t *cur, size_t *nout, uint32_t width)
 static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, uint32_t width)
 {
 	bitr lb = *bp, *b = &lb;	/* a local copy stays in registers */
-	int rc = 0;
-	int64_t a0 = -1;
-	int color = 0;
+	int rc = 0, color = 0;
+	int32_t a0 = -1, w = (int32_t)width;	/* width <= CODEC_MAX_WIDTH */
 	size_t jb = 0, n = 0;
 
-	while (a0 < (int64_t)width) {
-		uint32_t b1, e;
+	while (a0 < w) {
+		int32_t b1, a1;
+		uint32_t e;
 
-		while ((int64_t)ref[jb] <= a0)
+		while ((int32_t)ref[jb] <= a0)
 			jb += 2;
-		b1 = ref[jb];
+		b1 = (int32_t)ref[jb];
 		if (b->n < 16)
 			br_fill(b);
+		if ((int64_t)b->bits < 0) {
+			/* V0, the commonest code: no table lookup on the critical path. */
+			br_skip(b, 1);
+			a1 = b1;
+			if (a1 <= a0) {
+				rc = -1;
+				goto out;
+			}
+			cur[n++] = (uint32_t)a1;
+			a0 = a1;
+			color ^= 1;
+			jb++;
+			continue;
+		}
 		e = mode_tab[b->bits >> (64 - MBITS)];
 		br_skip(b, e & 15);
 		if (e & M_VFLAG) {
 			int d = (int)((e >> 4) & 7) - 3;
-			int64_t a1 = (int64_t)b1 + d;
-			if (a1 <= a0 || a1 > (int64_t)width) {
+			a1 = b1 + d;
+			if (a1 <= a0 || a1 > w) {
 				rc = -1;
 				goto out;
 			}
@@ -206,19 +226,18 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 			color ^= 1;
 			jb = (d < 0 && jb > 0) ? jb - 1 : jb + 1;
 		} else if ((e >> 4) == M_H) {
-			uint32_t start = a0 < 0 ? 0 : (uint32_t)a0;
+			int32_t start = a0 < 0 ? 0 : a0;
 			int64_t r1 = dec_run(b, color, width), r2;
 			if (r1 < 0 || (r2 = dec_run(b, color ^ 1, width)) < 0 ||
-			    start + (uint64_t)r1 + (uint64_t)r2 > width ||
-			    (int64_t)(start + r1 + r2) <= a0) {
+			    start + r1 + r2 > w || start + r1 + r2 <= a0) {
 				rc = -1;
 				goto out;
 			}
-			cur[n++] = start + (uint32_t)r1;
-			cur[n++] = start + (uint32_t)(r1 + r2);
-			a0 = cur[n - 1];
+			cur[n++] = (uint32_t)(start + r1);
+			a0 = (int32_t)(start + r1 + r2);
+			cur[n++] = (uint32_t)a0;
 		} else if ((e >> 4) == M_P) {
-			a0 = ref[jb + 1];
+			a0 = (int32_t)ref[jb + 1];
 			jb += 2;
 		} else {
 			rc = -1;		/* bad code, extension (uncompressed mode), EOL */
@@ -234,37 +253,41 @@ out:
 }
 
 /*
- * Paint the black spans [cur[2i], cur[2i+1]) of a white row: spans are or'ed into host
- * 64-bit words (MSB = leftmost pixel), then each word is stored big-endian.
+ * Paint a row from its changing elements, each output word written once: the pixel at x
+ * is the parity of the changes at or before x, so a word is its starting colour xor'ed
+ * with ~0 >> (c % 64) for each change c inside it. Words are built in host order with
+ * the leftmost pixel in the MSB and stored big-endian.
  */
-static void paint(uint8_t *row, const uint32_t *cur, size_t n, uint32_t width, uint64_t *w)
+static inline void store_be64(uint8_t *row, size_t j, uint64_t v)
 {
-	size_t nw = (width + 63) / 64;
+	v = __builtin_bswap64(v);
+	memcpy(row + 8 * j, &v, 8);
+}
 
-	memset(w, 0, nw * sizeof(*w));
-	for (size_t i = 0; i < n; i += 2) {
-		uint32_t a = cur[i], e = i + 1 < n ? cur[i + 1] : width;
-		size_t wa, we;
-		uint64_t ma, me;
+static void paint(uint8_t *row, const uint32_t *cur, size_t n, uint32_t width)
+{
+	size_t nw = (width + 63) / 64, j = 0;
+	uint64_t word = 0, color = 0;
 
-		if (a >= e)
-			continue;
-		wa = a >> 6;
-		we = (e - 1) >> 6;
-		ma = ~0ULL >> (a & 63);
-		me = ~0ULL << (63 - ((e - 1) & 63));
-		if (wa == we) {
-			w[wa] |= ma & me;
-			continue;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = cur[i];
+		size_t cw = c >> 6;
+		if (cw != j) {
+			store_be64(row, j++, word);
+			while (j < cw)
+				store_be64(row, j++, color);
+			word = color;
 		}
-		w[wa] |= ma;
-		for (size_t j = wa + 1; j < we; j++)
-			w[j] = ~0ULL;
-		w[we] |= me;
+		word ^= ~0ULL >> (c & 63);
+		color = ~color;
 	}
-	for (size_t j = 0; j < nw; j++) {
-		uint64_t v = __builtin_bswap64(w[j]);
-		memcpy(row + 8 * j, &v, 8);
+	if (width & 63 && j == nw - 1)
+		word &= ~0ULL << (64 - (width & 63));
+	store_be64(row, j++, word);
+	if (j < nw) {
+		while (j < nw - 1)
+			store_be64(row, j++, color);
+		store_be64(row, j, width & 63 ? color & (~0ULL << (64 - (width & 63))) : color);
 	}
 }
 
@@ -315,7 +338,6 @@ typedef struct dec_state {
 	codec_page *pg;
 	uint32_t width, rows_wanted, y;
 	uint32_t *cur, *ref;
-	uint64_t *words;	/* paint() scratch */
 	t4_result *res;
 	uint32_t bad_run;
 } dec_state;
@@ -344,7 +366,7 @@ static void finish_row(dec_state *s, size_t n, int bad)
 		if (++s->bad_run > s->res->max_bad_run)
 			s->res->max_bad_run = s->bad_run;
 	} else {
-		paint(page_row(s->pg, s->y), s->cur, n, s->width, s->words);
+		paint(page_row(s->pg, s->y), s->cur, n, s->width);
 		for (int i = 0; i < 4; i++)
 			s->cur[n + (size_t)i] = s->width;
 		t = s->cur;
@@ -438,7 +460,6 @@ static int decode_page(const t4_opts *o, const uint8_t *data, size_t len, codec_
 	s.pg = pg;
 	s.cur = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
 	s.ref = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
-	s.words = xmalloc(((size_t)width + 63) / 64 * sizeof(uint64_t));
 	for (int i = 0; i < 4; i++)
 		s.ref[i] = width;
 	rc = o->coding == T4_MMR ? decode_mmr(&s) : decode_g3(&s);
@@ -447,7 +468,6 @@ static int decode_page(const t4_opts *o, const uint8_t *data, size_t len, codec_
 		rc = T4_ERR_DATA;		/* fewer rows than the file says */
 	free(s.cur);
 	free(s.ref);
-	free(s.words);
 	free(copy);
 	return rc;
 }
