@@ -34,7 +34,7 @@ typedef struct master_service {
 	int listen_fds[DAEMON_MAX_LISTEN];
 	int nproc;		/* workers alive, not retiring */
 	int target;		/* workers wanted */
-	long long throttled_until;	/* monotonic seconds; 0 = not throttled */
+	long long throttled_until;	/* monotonic ms; 0 = not throttled */
 	int marked;		/* reload: not (yet) seen in the new master.cf */
 	struct master_service *next;
 } master_service;
@@ -44,7 +44,7 @@ typedef struct master_proc {
 	int status_fd;		/* read end of the worker's status pipe; -1 once closed */
 	int ready;		/* 'R' received */
 	int retiring;		/* told to go (reload, removal, stop); no restart */
-	long long started;	/* monotonic seconds */
+	long long started;	/* monotonic ms */
 	master_service *svc;	/* NULL when its service was removed */
 	struct master_proc *next;
 } master_proc;
@@ -81,7 +81,7 @@ void master_status_input(master_proc *p);
 void master_retire_service(master_service *svc, int sig);
 void master_stop_all(void);
 long long master_next_timer(void);
-long long master_now(void);
+long long master_now(void);			/* monotonic milliseconds */
 int master_proc_count(void);
 
 /* master_sig.c */

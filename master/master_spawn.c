@@ -37,7 +37,7 @@ long long master_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int master_proc_count(void)
@@ -156,9 +156,13 @@ static int master_spawn_one(master_service *svc)
 
 static void master_throttle(master_service *svc)
 {
-	svc->throttled_until = master_now() + conf_time("service_throttle_time");
-	if (svc->throttled_until <= master_now())
-		svc->throttled_until = master_now() + 1;
+	long long t = conf_time("service_throttle_time");
+
+	if (t < 1)
+		t = 1;
+	if (t > 86400)
+		t = 86400;
+	svc->throttled_until = master_now() + t * 1000;
 }
 
 void master_spawn_all(void)
@@ -215,7 +219,7 @@ static void master_reaped(master_proc *p, int status)
 	else if (WIFSIGNALED(status))
 		msg_warn("process %s pid %ld killed by signal %d", svc->path, (long)p->pid,
 			 WTERMSIG(status));
-	if (!p->ready || (bad && master_now() - p->started < MASTER_BAD_START_SECS)) {
+	if (!p->ready || (bad && master_now() - p->started < MASTER_BAD_START_SECS * 1000)) {
 		msg_warn("%s: bad command startup -- throttling", svc->path);
 		master_throttle(svc);
 	}
@@ -298,7 +302,7 @@ long long master_next_timer(void)
 	for (master_service *s = master.services; s; s = s->next) {
 		if (!s->throttled_until || s->nproc >= s->target)
 			continue;
-		long long ms = (s->throttled_until - now) * 1000;
+		long long ms = s->throttled_until - now;
 
 		if (ms < 0)
 			ms = 0;

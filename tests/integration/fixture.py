@@ -5,19 +5,22 @@ API
 ECHOD                       path of the test daemon test-echod (see daemons= below).
 BUILD, SRC                  absolute build dir ($FAXPOST_BUILD, default SRC/build) and
                             source dir ($FAXPOST_SRC).
-free_port(host="127.0.0.1") a TCP port that is free now (never the same twice per run).
+free_port(host="127.0.0.1") a TCP port that is free now (never the same twice per run),
+                            random, below the ephemeral range.
 run(cmd, timeout=30, input=None, env=None, check=False)
                             subprocess.run with text output captured and a timeout.
 interop                     decorator: skip unless FAXPOST_INTEROP=1 (make interop).
 make_ca(dirpath)            a test CA and a server cert for 127.0.0.1/localhost (openssl
                             command); returns dict(ca_cert, ca_key, cert, key, chain).
-wait_listen(port, timeout=10, host=None)
+wait_listen(port, timeout=10, host=None, proc=None)
                             wait until something LISTENs on TCP port (reads /proc/net/tcp*,
-                            makes no connection).
+                            makes no connection); with proc=Proc, fail fast with its
+                            output when it died.
 
 Proc(cmd, name=None, env=None, cwd=None, stdin=None)
     Starts cmd in its own process group; stdout+stderr go to .out_path (a file).
     .pid  .alive()  .output()  .wait(timeout) -> exit status or None
+    .wait_listen(port, timeout=10)   wait_listen(port, proc=self)
     .stop(timeout=5)  SIGTERM by pid, bounded wait, then SIGKILL of the pid, its group and
                       any descendant still alive. Context manager (stop on exit).
 
@@ -64,6 +67,7 @@ standalone(prog, *args, listen=None, params=None)
 import itertools
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -88,17 +92,34 @@ _issued_ports = set()
 _counter = itertools.count(1)
 
 
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = f.read().split()
+        return int(lo), int(hi)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host="127.0.0.1"):
-    """A TCP port free right now on host, never handed out twice in this process."""
+    """A TCP port free right now on host, never handed out twice in this process.
+    Chosen at random below the kernel's ephemeral range, so that no outgoing
+    connection (of this or a concurrent test run) takes it before the server binds."""
     fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    for _ in range(100):
+    lo, _ = _ephemeral_range()
+    top = lo - 1 if lo > 12000 else 60999
+    for _ in range(200):
+        port = random.randint(10000, top)
+        if port in _issued_ports:
+            continue
         with socket.socket(fam, socket.SOCK_STREAM) as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-        if port not in _issued_ports:
-            _issued_ports.add(port)
-            return port
-    raise RuntimeError("free_port: no fresh port after 100 tries")
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+        _issued_ports.add(port)
+        return port
+    raise RuntimeError("free_port: no free port after 200 tries")
 
 
 def run(cmd, timeout=30, input=None, env=None, check=False, cwd=None):
@@ -125,14 +146,19 @@ def _listening_ports():
     return ports
 
 
-def wait_listen(port, timeout=10, host=None):
-    """Wait until TCP port is in LISTEN state; no connection is made."""
+def wait_listen(port, timeout=10, host=None, proc=None):
+    """Wait until TCP port is in LISTEN state; no connection is made. With proc (a
+    Proc), fail at once, with its output, when that process has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port in _listening_ports():
             return True
+        if proc is not None and not proc.alive():
+            raise AssertionError("%s exited (status %s) before listening on port %d:\n%s"
+                                 % (proc.name, proc.wait(1), port, proc.output()))
         time.sleep(0.05)
-    raise AssertionError("nothing listens on port %d after %ss" % (port, timeout))
+    raise AssertionError("nothing listens on port %d after %ss%s" % (
+        port, timeout, "" if proc is None else "; %s output:\n%s" % (proc.name, proc.output())))
 
 
 # --- processes -----------------------------------------------------------------------
@@ -263,6 +289,9 @@ class Proc:
     def alive(self):
         return self.popen.poll() is None
 
+    def wait_listen(self, port, timeout=10):
+        return wait_listen(port, timeout, proc=self)
+
     def wait(self, timeout=10):
         try:
             self.returncode = self.popen.wait(timeout=timeout)
@@ -392,7 +421,7 @@ class Instance:
         try:
             self._wait_started(mark, deadline)
             for port in self.inet_ports():
-                wait_listen(port, max(0.1, deadline - time.monotonic()))
+                wait_listen(port, max(0.1, deadline - time.monotonic()), proc=self.master)
         except AssertionError as e:
             out = self.master.output()
             self.stop()
