@@ -176,5 +176,49 @@ class RelayToPostfix(unittest.TestCase):
                        what="our queue empty")
 
 
+def dnsmasq(port, *records):
+    """dnsmasq on 127.0.0.1:port (UDP+TCP) answering only from its command line."""
+    p = fixture.Proc(["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--no-poll",
+                      "--pid-file=", "--user=nobody", "--bind-interfaces",
+                      "--listen-address=127.0.0.1", "-p", str(port), "--log-facility=-"]
+                     + list(records), name="dnsmasq")
+    fixture.wait_listen(port)
+    return p
+
+
+class DirectMX(unittest.TestCase):
+    def test_mx_order_dead_first_mx_implicit_mx_nxdomain(self):
+        port, sport, dport = fixture.free_port(), fixture.free_port(), fixture.free_port()
+        records = [
+            # mx.example: MX 10 on ::1 (nothing listens there), MX 20 on 127.0.0.1
+            "--mx-host=mx.example,mx1.mx.example,10",
+            "--mx-host=mx.example,mx2.mx.example,20",
+            "--host-record=mx1.mx.example,::1",
+            "--host-record=mx2.mx.example,127.0.0.1",
+            # dead.example: only the dead MX
+            "--mx-host=dead.example,mx1.mx.example,10",
+            # noext.example: no MX, an A record (implicit MX)
+            "--host-record=noext.example,127.0.0.1",
+            # everything else under example is answered here: NXDOMAIN / no data
+            "--local=/example/",
+        ]
+        inst = fixture.Instance("smtpc-mx", services(port), mydestination="faxpost.test",
+                                dns_server="127.0.0.1:%d" % dport, smtp_tcp_port=sport,
+                                smtp_tls_security_level="none",
+                                minimal_backoff_time="1h", maximal_backoff_time="1h")
+        spool = os.path.join(inst.dir, "sink")
+        with dnsmasq(dport, *records), sink(sport, spool), inst:
+            send(port, "alice@faxpost.test", ["bob@mx.example"])
+            inst.wait_log(r"to=<bob@mx\.example>, relay=mx2\.mx\.example\[127\.0\.0\.1\]:%d.*status=sent" % sport)
+            send(port, "alice@faxpost.test", ["carl@noext.example"])
+            inst.wait_log(r"to=<carl@noext\.example>, relay=noext\.example\[127\.0\.0\.1\]:%d.*status=sent" % sport)
+            send(port, "alice@faxpost.test", ["dora@dead.example"])
+            inst.wait_log(r"to=<dora@dead\.example>.*dsn=4\.4\.1, status=deferred \(connect to mx1\.mx\.example\[::1\]:%d: Connection refused\)" % sport)
+            send(port, "alice@faxpost.test", ["eve@nosuch.example"])
+            inst.wait_log(r"to=<eve@nosuch\.example>.*dsn=5\.1\.2, status=bounced \(Host or domain name not found")
+            got = wait_until(lambda: len(sink_files(spool)) == 2 and sink_files(spool), what="2 at the sink")
+            self.assertTrue(any(b"bob@mx.example" in g for g in got))
+
+
 if __name__ == "__main__":
     unittest.main()
