@@ -59,11 +59,13 @@ Instance(name, services=(), params=None, daemons=None, **kw)
                                127.0.0.1:<free port>); a Proc with .port and .listen set;
                                waits until it listens (TCP) or the socket exists (path).
     Context manager: `with Instance(...) as inst:` starts (if not started) and stops.
+    Whatever a test forgets to stop (Proc, Instance) is stopped when Python exits.
 
 standalone(prog, *args, listen=None, params=None)
     One daemon with -S on a fresh (not started) Instance named prog; returns the Proc,
     whose .inst is the instance and whose stop() also forgets nothing else.
 """
+import atexit
 import itertools
 import os
 import pwd
@@ -90,6 +92,16 @@ interop = unittest.skipUnless(os.environ.get("FAXPOST_INTEROP") == "1",
 
 _issued_ports = set()
 _counter = itertools.count(1)
+_live = {}  # id -> Proc or Instance still running; stopped at exit if a test forgot
+
+
+@atexit.register
+def _stop_leftovers():
+    for obj in list(_live.values()):
+        try:
+            obj.stop(timeout=2)
+        except Exception:
+            pass
 
 
 def _ephemeral_range():
@@ -285,6 +297,7 @@ class Proc:
                                       env=e, cwd=cwd, start_new_session=True)
         self.pid = self.popen.pid
         self.returncode = None
+        _live[id(self)] = self
 
     def alive(self):
         return self.popen.poll() is None
@@ -308,6 +321,7 @@ class Proc:
             self.returncode = _stop_pid(self.pid, self.popen, timeout)
         if not self._out.closed:
             self._out.close()
+        _live.pop(id(self), None)
         return self.returncode
 
     def __enter__(self):
@@ -417,6 +431,7 @@ class Instance:
         mark = self.log_mark()
         self.master = Proc([os.path.join(LIBEXEC, "master"), "-c", self.etc, "-f"],
                            name="master", out_dir=self.log_dir)
+        _live[id(self)] = self
         deadline = time.monotonic() + timeout
         try:
             self._wait_started(mark, deadline)
@@ -459,6 +474,7 @@ class Instance:
         pid = self.master_pid()
         if pid:
             _stop_pid(pid, None, timeout)
+        _live.pop(id(self), None)
         return self
 
     def __enter__(self):
@@ -503,6 +519,8 @@ class Instance:
 
     # commands
     def faxpost(self, *args, input=None, timeout=30, env=None):
+        if args and args[0] == "start":
+            _live[id(self)] = self  # a detached master: stop it at exit if forgotten
         return run([FAXPOST, "-c", self.etc] + [str(a) for a in args],
                    timeout=timeout, input=input, env=env)
 
