@@ -13,6 +13,8 @@
  * loaded config never meets a bad value later ("main.cf:LINE: parameter NAME: why").
  * Strings returned by conf_str()/conf_raw() stay valid until the next config_load().
  * Overrides survive config_load() (they win over whatever the file says).
+ * Lookups may run in several threads at once (a lock guards the lazy caches);
+ * config_load()/config_override() are for start-up, before threads exist.
  *
  * Computed defaults: an empty myhostname is gethostname(); an empty mydomain is
  * myhostname without its first label ("localdomain" when it has no dot).
@@ -21,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -714,12 +717,18 @@ int config_override(const char *assignment, char *err, size_t errlen)
 
 /* ---- lookups ------------------------------------------------------------------ */
 
+static pthread_mutex_t conf_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static const char *conf_lookup(const char *name, conf_slot **sp)
 {
 	char why[512];
-	conf_slot *s = conf_declared(name);
-	const char *v = conf_get(s, why, sizeof(why));
+	conf_slot *s;
+	const char *v;
 
+	pthread_mutex_lock(&conf_lock);
+	s = conf_declared(name);
+	v = conf_get(s, why, sizeof(why));
+	pthread_mutex_unlock(&conf_lock);
 	if (!v)
 		msg_fatal("main.cf: parameter %s: %s", name, why);
 	*sp = s;
@@ -833,14 +842,22 @@ void conf_list_free(char **items, size_t n)
 
 int conf_is_set(const char *name)
 {
-	conf_slot *s = conf_declared(name);
+	conf_slot *s;
 
+	pthread_mutex_lock(&conf_lock);
+	s = conf_declared(name);
+	pthread_mutex_unlock(&conf_lock);
 	return s->file != NULL || s->over != NULL;
 }
 
 const char *conf_raw(const char *name)
 {
-	return conf_raw_slot(conf_declared(name));
+	conf_slot *s;
+
+	pthread_mutex_lock(&conf_lock);
+	s = conf_declared(name);
+	pthread_mutex_unlock(&conf_lock);
+	return conf_raw_slot(s);
 }
 
 const char *config_directory(void)

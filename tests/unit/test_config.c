@@ -7,6 +7,7 @@
  */
 #include <check.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,6 +312,36 @@ START_TEST(test_table_defaults)
 }
 END_TEST
 
+static void *lookup_thread(void *arg)
+{
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 2000; i++) {
+		if (strcmp(conf_str("myorigin"), "t.example") != 0 || conf_int("max_use") != 9
+		    || strcmp(conf_str("mydomain"), "example") != 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* Lookups from several threads at once (smtpd has commit threads). */
+START_TEST(test_threads)
+{
+	pthread_t th[4];
+	void *rc;
+	int i;
+
+	ck_assert_int_eq(load("myhostname = t.example\nmax_use = 9\n"), 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, lookup_thread, NULL), 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(pthread_join(th[i], &rc), 0);
+		ck_assert_ptr_null(rc);
+	}
+}
+END_TEST
+
 START_TEST(test_undeclared_panics)
 {
 	conf_str("no_such_parameter_here");
@@ -336,6 +367,7 @@ int main(void)
 	tcase_add_test(tc, test_override_wins);
 	tcase_add_test(tc, test_edit);
 	tcase_add_test(tc, test_table_defaults);
+	tcase_add_test(tc, test_threads);
 	tcase_add_test_raise_signal(tc, test_undeclared_panics, 6);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
