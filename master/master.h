@@ -21,6 +21,8 @@
 /* A worker dying abnormally this soon after its start, or before it said 'R', is a
  * bad start: the service is throttled for service_throttle_time. */
 #define MASTER_BAD_START_SECS 3
+/* A clean exit sooner than this after the start is replaced only after this long. */
+#define MASTER_MIN_LIFE_MS 1000
 /* How long stop waits for workers after SIGTERM before SIGKILL. */
 #define MASTER_STOP_WAIT_MS 5000
 /* Services whose maxproc is 0 (unlimited) are given this many processes. */

@@ -10,7 +10,8 @@
  * replaced, unless it failed before saying 'R' or within MASTER_BAD_START_SECS of
  * its start: then "PATH: bad command startup -- throttling" and the service gets no
  * new worker for service_throttle_time. So a broken daemon costs at most maxproc
- * forks per throttle period, never a fork loop.
+ * forks per throttle period, never a fork loop. A worker that exits cleanly less than
+ * MASTER_MIN_LIFE_MS after its start is replaced only when that time is up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -222,6 +223,11 @@ static void master_reaped(master_proc *p, int status)
 	if (!p->ready || (bad && master_now() - p->started < MASTER_BAD_START_SECS * 1000)) {
 		msg_warn("%s: bad command startup -- throttling", svc->path);
 		master_throttle(svc);
+	} else if (master_now() - p->started < MASTER_MIN_LIFE_MS &&
+		   svc->throttled_until < p->started + MASTER_MIN_LIFE_MS) {
+		/* A clean but instant exit (nothing to do, max_use = 1 ...): pace the
+		 * replacement so that even this cannot become a fork loop. */
+		svc->throttled_until = p->started + MASTER_MIN_LIFE_MS;
 	}
 }
 

@@ -156,6 +156,17 @@ class MasterTest(unittest.TestCase):
             self.assertNotEqual(first["pid"], second["pid"])
             self.assertEqual(count(inst.log_lines(), "throttling|exit status"), 0)
 
+    def test_max_use_one_paced_not_throttled(self):
+        port = free_port()
+        with echo_instance("mu1", ["127.0.0.1:%d inet n - n - 1 test-echod -o max_use=1"
+                                   % port]) as inst:
+            t0 = time.monotonic()
+            pids = [greet(port)["pid"] for _ in range(3)]
+            self.assertEqual(len(set(pids)), 3, pids)
+            # clean instant exits are replaced at most once a second per process
+            self.assertGreaterEqual(time.monotonic() - t0, 1.5)
+            self.assertEqual(count(inst.log_lines(), "throttling|exit status"), 0)
+
     def test_bad_start_throttled_without_fork_loop(self):
         good, bad = free_port(), free_port()
         inst = echo_instance("mt", [
