@@ -59,4 +59,31 @@
  * that is not marked done in the file ("4.3.0 delivery agent ... failed").
  */
 
+/* --- hwd: modem lines, scanner, printer (owner: hwd helper; see docs/hwd.md) --------
+ * IPC_LINE_REQUEST (to private/hwd) "op":
+ *   "dial"    "number" (+E.164 or local digits), optional "line" (device, its base
+ *             name, or the line's number). Reply IPC_LINE_REPLY "status" 2.0.0 /
+ *             4.3.2 (no idle line) / 5.1.3 (not dialable), "reason", "line" (device),
+ *             "number" (the line's own number), "dial" (digits after ATD; the
+ *             requester dials), fd 0 = the tty. The connection is the lease: closing
+ *             it (or sending "op"="hangup" on it) makes hwd hang up and reset the line.
+ *   "wait"    optional "timeout" (int seconds; 0 = none). The reply comes when a call
+ *             was answered (ATA sent): "status" 2.0.0, "line", "number", "caller_id",
+ *             "caller_name", "did", "answered" (int 1), fd 0 = the tty; 4.4.1 timeout.
+ *             Again the connection is the lease.
+ *   "status"  reply "lines" (int), "line.I" = "DEVICE NUMBER STATE".
+ * hwd -> private/$hw_receive_service (faxd) when nobody waits: IPC_LINE_REQUEST
+ *   "op"="receive" with the "wait" reply's attributes and fd 0 = the answered tty; the
+ *   receiver keeps the connection for the call and closes it when done (an optional
+ *   IPC_LINE_REPLY "status" before closing is logged).
+ * IPC_SCAN_REQUEST (faxpost scan -> hwd): "to" (one address) or "to_count" + "to.N",
+ *   optional "sender". Reply IPC_SCAN_REPLY "status", "reason", "queue_id", "pages".
+ * IPC_PRINT_REQUEST (anyone -> hwd): fd 0 = the document, "type" (image/tiff or
+ *   application/pdf), optional "title", "queue_id". Reply IPC_PRINT_REPLY "status",
+ *   "reason", "job" (spool file name or CUPS job id). */
+#define IPC_SCAN_REQUEST	0x5343414eu	/* 'SCAN' */
+#define IPC_SCAN_REPLY		0x53435250u	/* 'SCRP' */
+#define IPC_PRINT_REQUEST	0x5052494eu	/* 'PRIN' */
+#define IPC_PRINT_REPLY		0x50525250u	/* 'PRRP' */
+
 #endif
