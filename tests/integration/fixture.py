@@ -27,8 +27,8 @@ Proc(cmd, name=None, env=None, cwd=None, stdin=None)
 Instance(name, services=(), params=None, daemons=None, **kw)
     A private faxpost instance in BUILD/itest/<name>-<pid>-<n>/ with etc/main.cf,
     etc/master.cf, queue/, data/, log/faxpost.log. main.cf gets absolute paths
-    (queue_directory, data_directory, daemon_directory = BUILD/libexec, maillog_file,
-    config_directory), mail_owner = the current user, myhostname = faxpost.test, then
+    (queue_directory, data_directory, daemon_directory = BUILD/libexec, maillog_file),
+    mail_owner = the current user, myhostname = faxpost.test, then
     params/kw (kw: name=value, values str or int). services: master.cf lines, e.g.
     "%d inet n - n - 1 smtpd" % port. daemons: {name: path} of extra programs (e.g.
     ECHOD); the instance then gets its own daemon_directory DIR/libexec holding links to
@@ -62,8 +62,8 @@ Instance(name, services=(), params=None, daemons=None, **kw)
     Whatever a test forgets to stop (Proc, Instance) is stopped when Python exits.
 
 standalone(prog, *args, listen=None, params=None)
-    One daemon with -S on a fresh (not started) Instance named prog; returns the Proc,
-    whose .inst is the instance and whose stop() also forgets nothing else.
+    One daemon with -S on a fresh (not started) Instance named prog (its config folder,
+    log and queue); returns the Proc (.inst is that instance). Stop it with .stop().
 """
 import atexit
 import itertools
