@@ -15,6 +15,8 @@ Dovecot(workdir, users={"fax": "secret"}, tls=None, apop=False)
 import grp
 import os
 import pwd
+import shutil
+import tempfile
 import time
 
 import fixture
@@ -34,7 +36,10 @@ class Dovecot:
         self.proc = None
         self.log_path = os.path.join(self.dir, "dovecot.log")
         self._seq = 0
-        for sub in ("run", "state", "mail"):
+        # UNIX socket paths are limited to 108 bytes: keep Dovecot's base_dir short
+        self.run_dir = tempfile.mkdtemp(prefix="fpdv")
+        os.chmod(self.run_dir, 0o755)
+        for sub in ("state", "mail"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
         os.chmod(self.dir, 0o755)
         for user in self.users:
@@ -67,7 +72,7 @@ class Dovecot:
                 self.tls["cert"], self.tls["key"])
             listeners += ("  inet_listener pop3s {\n    address = 127.0.0.1\n    port = %d\n"
                           "    ssl = yes\n  }\n" % self.pop3s_port)
-        conf = """base_dir = {d}/run
+        conf = """base_dir = {run}
 state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = pop3
@@ -108,8 +113,9 @@ service stats {{
 }}
 default_internal_user = dovecot
 default_login_user = dovenull
+first_valid_uid = 1
 """.format(d=d, ssl=ssl, ssl_lines=ssl_lines, mechs=mechs, uid=self.uid, gid=self.gid,
-           listeners=listeners)
+           listeners=listeners, run=self.run_dir)
         self.conf = os.path.join(d, "dovecot.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
@@ -125,6 +131,7 @@ default_login_user = dovenull
         if self.proc:
             self.proc.stop(timeout=10)
             self.proc = None
+        shutil.rmtree(self.run_dir, ignore_errors=True)
 
     def __enter__(self):
         if not self.proc:

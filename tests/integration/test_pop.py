@@ -95,7 +95,7 @@ class PopCase(unittest.TestCase):
 class TestPopPlain(PopCase):
     def test_fetch_and_delete(self):
         for i in range(3):
-            self.dv.deliver("fax", make_message(i, 200, extra=b"..dotline\r\n"))
+            self.dv.deliver("fax", make_message(i, 200, extra=b".dotline\r\n"))
         self.set_mailbox()
         self.inst.start()
         r = self.receive("office")
