@@ -415,7 +415,9 @@ int dict_compile_flags(const char *path, int flags, char *err, size_t errlen)
 		free(dbpath);
 		return -1;
 	}
-	if ((rc = db->open(db, NULL, tmp, NULL, DB_HASH, DB_CREATE | DB_EXCL, 0644)) != 0) {
+	/* created private; given the source's permissions before it is installed, so a
+	 * password table (mode 600) never has a world-readable .db (as postmap does) */
+	if ((rc = db->open(db, NULL, tmp, NULL, DB_HASH, DB_CREATE | DB_EXCL, 0600)) != 0) {
 		snprintf(err, errlen, "create %s: %s", tmp, db_strerror(rc));
 		db->close(db, 0);
 		goto fail;
@@ -427,6 +429,14 @@ int dict_compile_flags(const char *path, int flags, char *err, size_t errlen)
 	if ((rc = db->close(db, 0)) != 0) {	/* close flushes (sync) */
 		snprintf(err, errlen, "write %s: %s", tmp, db_strerror(rc));
 		goto fail;
+	}
+	{
+		struct stat srcst;
+
+		if (stat(path, &srcst) == 0 && chmod(tmp, srcst.st_mode & 0666) < 0) {
+			snprintf(err, errlen, "chmod %s: %s", tmp, strerror(errno));
+			goto fail;
+		}
 	}
 	if (fsync_path(tmp, O_RDONLY) < 0 || rename(tmp, dbpath) < 0) {
 		snprintf(err, errlen, "install %s: %s", dbpath, strerror(errno));
