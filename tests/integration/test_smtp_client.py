@@ -176,6 +176,53 @@ class RelayToPostfix(unittest.TestCase):
                        what="our queue empty")
 
 
+class RelayTlsAuth(unittest.TestCase):
+    """Relay through a private Postfix that requires STARTTLS and AUTH (Dovecot SASL);
+    our client verifies its certificate against the test CA."""
+
+    @unittest.skipUnless(postfix_available() and shutil.which("dovecot"), "needs postfix, dovecot, root")
+    def test_starttls_auth_verify(self):
+        from dovecot_peer import Dovecot
+        port, pport = fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("smtpc-tlsauth", services(port), mydestination="faxpost.test",
+                                minimal_backoff_time="1h", maximal_backoff_time="1h")
+        ca = fixture.make_ca(os.path.join(inst.dir, "ca"))
+        work = os.path.join(inst.dir, "dovecot")
+        dv = Dovecot(work, users={"relayuser": "s3cret"})
+        os.makedirs(os.path.join(inst.dir, "sasl"))
+        os.chmod(os.path.join(inst.dir, "sasl"), 0o755)
+        auth_sock = os.path.join(inst.dir, "sasl", "auth")
+        with open(dv.conf, "a") as f:
+            f.write("service auth {\n  unix_listener %s {\n    mode = 0666\n  }\n}\n" % auth_sock)
+        table = os.path.join(inst.etc, "sasl_passwd")
+        with open(table, "w") as f:
+            f.write("[127.0.0.1]:%d relayuser:s3cret\n" % pport)
+        self.assertEqual(inst.faxpost("map", table).returncode, 0)
+        inst.write_main_cf(relayhost="[127.0.0.1]:%d" % pport, smtp_tls_security_level="verify",
+                           smtp_tls_CAfile=ca["ca_cert"], smtp_sasl_password_maps=table)
+        pf = PostfixPeer(os.path.join(inst.dir, "postfix"), pport, tls=ca, sasl_path=auth_sock)
+        with dv:
+            wait_until(lambda: os.path.exists(auth_sock), what="dovecot auth socket")
+            with pf, inst:
+                send(port, "alice@faxpost.test", ["tls1@remote.example", "tls2@remote.example"])
+                got = pf.wait_sent(2)
+                self.assertEqual(sorted(got), ["tls1@remote.example", "tls2@remote.example"])
+                inst.wait_log(r"Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:%d: TLSv1\.[23]" % pport)
+                inst.wait_log(r"to=<tls1@remote\.example>.*status=sent")
+                self.assertRegex(pf.log(), r"sasl_method=PLAIN, sasl_username=relayuser")
+                # a wrong password: deferred, nothing relayed
+                with open(table, "w") as f:
+                    f.write("[127.0.0.1]:%d relayuser:wrong\n" % pport)
+                self.assertEqual(inst.faxpost("map", table).returncode, 0)
+                # the kept connection (authenticated) expires after 2s; a newer .db is
+                # noticed at the next lookup
+                time.sleep(2.5)
+                mark = inst.log_mark()
+                send(port, "alice@faxpost.test", ["tls3@remote.example"])
+                inst.wait_log(r"to=<tls3@remote\.example>.*dsn=4\.7\.0, status=deferred \(SASL authentication failed", since=mark)
+                self.assertNotIn("tls3@remote.example", pf.sent())
+
+
 def dnsmasq(port, *records):
     """dnsmasq on 127.0.0.1:port (UDP+TCP) answering only from its command line."""
     p = fixture.Proc(["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--no-poll",
