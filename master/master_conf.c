@@ -11,10 +11,12 @@
  * sockets closed; new ones are started. A reload also lifts every throttle.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mail/config.h"
@@ -179,13 +181,55 @@ static void master_reload_listeners(master_service *old, master_service *svc)
 	}
 }
 
+/* Try main.cf in a child first: a failed config_load() would leave master's own
+ * configuration empty, and master must keep running on the old one. */
+static int master_conf_trial(char *err, size_t errlen)
+{
+	int pfd[2], status;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		if (config_load(master.config_dir, err, errlen) == 0)
+			_exit(0);
+		if (write(pfd[1], err, strlen(err)) < 0)
+			_exit(2);
+		_exit(1);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], err, errlen - 1);
+	err[n > 0 ? n : 0] = 0;
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (!err[0])
+		snprintf(err, errlen, "main.cf does not load");
+	return -1;
+}
+
 void master_reload(void)
 {
 	char err[512];
 	master_service *fresh, *old;
 
 	msg_info("reload -- version %s, configuration %s", FAXPOST_VERSION, master.config_dir);
-	if (master_conf_load(err, sizeof(err)) < 0 ||
+	if (master_conf_trial(err, sizeof(err)) < 0 ||
+	    master_conf_load(err, sizeof(err)) < 0 ||
 	    master_make_dirs(err, sizeof(err)) < 0 ||
 	    master_services_load(&fresh, err, sizeof(err)) < 0) {
 		msg_error("reload: %s; keeping the running configuration", err);

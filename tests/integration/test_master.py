@@ -245,6 +245,20 @@ class MasterTest(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("%s/master.cf:3:" % inst.etc, r.stderr)
             greet(port)
+            # A SIGHUP that bypasses the check: master keeps what runs.
+            mark = inst.log_mark()
+            os.kill(inst.master.pid, signal.SIGHUP)
+            inst.wait_log(r"error: reload: master.cf:3: .*keeping the running configuration",
+                          since=mark)
+            inst.write_main_cf(max_idle="soon")
+            r = inst.faxpost("reload")
+            self.assertEqual(r.returncode, 1)
+            self.assertRegex(r.stderr, r"main.cf:\d+: .*max_idle")
+            os.kill(inst.master.pid, signal.SIGHUP)
+            inst.wait_log(r"error: reload: main.cf:\d+: .*keeping the running configuration",
+                          since=mark)
+            greet(port)
+            self.assertTrue(inst.master.alive())
 
     def test_config_errors_reported(self):
         port = free_port()
