@@ -304,7 +304,11 @@ static int addr_path_part(const char *text, const char **rest, addr_path *out,
 		if (c >= 0x80)
 			return addr_fail(role, E_8BIT, why, whylen, "8-bit address");
 		if (inq && c == '\\' && q[1]) {
-			q++;
+			c = (unsigned char)*++q;	/* quoted-pair: %d92 %d32-126 */
+			if (c >= 0x80)
+				return addr_fail(role, E_8BIT, why, whylen, "8-bit address");
+			if (c < 0x20 || c == 0x7f)
+				return addr_fail(role, E_SYNTAX, why, whylen, "control character in address");
 			continue;
 		}
 		if (c == '"')

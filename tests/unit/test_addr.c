@@ -97,6 +97,7 @@ START_TEST(test_malformed)
 		"<@a.example:>", "<@:user@b.example>", "<a@>", "<@b.example>", "<\"\"@b.example>",
 		"<a(comment)@b.example>", "<a\\@b.example>", "<a,b@c.example>",
 		"<a\rb@c.example>", "<a@b.example>\r", "<a\x01@b.example>", "<a@b.example> \x7f",
+		"<\"\\\tZ\"@b.example>", "<\"a\\\x7f\"@b.example>",	/* escaped control bytes */
 	};
 	size_t i;
 
