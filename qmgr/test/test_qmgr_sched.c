@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/dsn.h"
+#include "mail/queue.h"
 #include "../route.h"
 #include "../sched.h"
 
@@ -198,6 +200,70 @@ START_TEST(t_concurrency)
 }
 END_TEST
 
+START_TEST(t_dsn_wanted)
+{
+	ck_assert(!dsn_wanted(DSN_FAILURE, "", 0));		/* never to <> */
+	ck_assert(dsn_wanted(DSN_FAILURE, "a@b", 0));		/* default */
+	ck_assert(dsn_wanted(DSN_DELAY, "a@b", 0));
+	ck_assert(!dsn_wanted(DSN_SUCCESS, "a@b", 0));
+	ck_assert(dsn_wanted(DSN_SUCCESS, "a@b", DSN_NOTIFY_SUCCESS));
+	ck_assert(!dsn_wanted(DSN_FAILURE, "a@b", DSN_NOTIFY_SUCCESS));
+	ck_assert(!dsn_wanted(DSN_DELAY, "a@b", DSN_NOTIFY_FAILURE));
+	ck_assert(!dsn_wanted(DSN_FAILURE, "a@b", DSN_NOTIFY_NEVER));
+}
+END_TEST
+
+static const char orig[] = "Subject: hi\r\nFrom: a@b\r\n\r\nsecret body\r\n";
+
+START_TEST(t_dsn_failure_full)
+{
+	dsn_rcpt r = { "x@y.example", "rfc822;X@Y.example", "failed", "5.1.1",
+		       "host mx[1.2.3.4]:25 said: 550 5.1.1 no such user\r\nInjected: yes (in reply to RCPT TO command)",
+		       "mx.y.example[1.2.3.4]:25" };
+	dsn_info in = { DSN_FAILURE, "gw.example", "QID", "a@b", "env1", 1000, 2000, 0, 0, "NEWID" };
+	buf out;
+	buf_init(&out, 0);
+	ck_assert_int_eq(dsn_compose(&in, &r, 1, orig, sizeof orig - 1, &out), 0);
+	const char *t = buf_str(&out);
+	ck_assert_ptr_nonnull(strstr(t, "Content-Type: multipart/report; report-type=delivery-status;"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nReporting-MTA: dns; gw.example\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nOriginal-Envelope-Id: env1\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nFinal-Recipient: rfc822; x@y.example\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nOriginal-Recipient: rfc822;X@Y.example\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nAction: failed\r\nStatus: 5.1.1\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nRemote-MTA: dns; mx.y.example\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "\r\nDiagnostic-Code: smtp; 550 5.1.1 no such user  Injected: yes\r\n"));
+	ck_assert_ptr_null(strstr(t, "\r\nInjected: yes"));	/* no header injection */
+	ck_assert_ptr_nonnull(strstr(t, "Content-Type: message/rfc822\r\n\r\nSubject: hi"));
+	ck_assert_ptr_nonnull(strstr(t, "secret body"));	/* RET default for failures: full */
+	ck_assert_ptr_nonnull(strstr(t, "\r\n--NEWID.2000/gw.example--\r\n"));
+	ck_assert_ptr_nonnull(strstr(t, "To: a@b\r\n"));
+	for (size_t i = 0; i < out.len; i++)	/* CRLF only */
+		if (out.data[i] == '\n')
+			ck_assert(i > 0 && out.data[i - 1] == '\r');
+	buf_free(&out);
+}
+END_TEST
+
+START_TEST(t_dsn_delay_headers_only)
+{
+	dsn_rcpt r = { "x@y", NULL, "delayed", "4.4.1", "connect to mx[1.2.3.4]:25: Connection refused", NULL };
+	dsn_info in = { DSN_DELAY, "gw", "QID", "a@b", NULL, 1000, 2000, 5000, DSN_RET_FULL, "N2" };
+	buf out;
+	buf_init(&out, 0);
+	in.ret = 0;	/* not given: delay notices return headers only */
+	ck_assert_int_eq(dsn_compose(&in, &r, 1, orig, sizeof orig - 1, &out), 0);
+	const char *t = buf_str(&out);
+	ck_assert_ptr_nonnull(strstr(t, "Subject: Delayed Mail (still being retried)"));
+	ck_assert_ptr_nonnull(strstr(t, "Content-Type: text/rfc822-headers\r\n\r\nSubject: hi"));
+	ck_assert_ptr_null(strstr(t, "secret body"));
+	ck_assert_ptr_nonnull(strstr(t, "Will-Retry-Until: "));
+	ck_assert_ptr_nonnull(strstr(t, "Diagnostic-Code: X-Faxpost; connect to"));
+	ck_assert_ptr_null(strstr(t, "Original-Envelope-Id"));
+	buf_free(&out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("qmgr_sched");
@@ -210,6 +276,9 @@ int main(void)
 	tcase_add_test(tc, t_rewrite);
 	tcase_add_test(tc, t_backoff);
 	tcase_add_test(tc, t_concurrency);
+	tcase_add_test(tc, t_dsn_wanted);
+	tcase_add_test(tc, t_dsn_failure_full);
+	tcase_add_test(tc, t_dsn_delay_headers_only);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
