@@ -28,6 +28,7 @@
 #include "mail/queue.h"
 #include "util/buf.h"
 #include "util/msg.h"
+#include "body.h"
 #include "smtp.h"
 
 typedef struct sess {
@@ -361,9 +362,10 @@ static void sess_rcpt_cmd(sess *x, size_t i, buf *cmd)
 static int sess_body(sess *x)
 {
 	char in[65536];
+	smtp_body enc;
 	buf out;
-	int bol = 1, cr = 0;
 
+	smtp_body_init(&enc);
 	buf_init(&out, 0);
 	for (off_t off = 0; off < x->req->qf->content_len; ) {
 		ssize_t n = qf_read_content(x->req->qf, off, in, sizeof in);
@@ -372,39 +374,19 @@ static int sess_body(sess *x)
 			return sess_fail(x, "4.3.0", "cannot read the queue file");
 		}
 		buf_reset(&out);
-		for (ssize_t i = 0; i < n; i++) {
-			char c = in[i];
-			if (cr) {	/* previous byte was CR */
-				cr = 0;
-				buf_append_str(&out, "\r\n");
-				bol = 1;
-				if (c == '\n')
-					continue;
-			}
-			if (c == '\r') {
-				cr = 1;
-				continue;
-			}
-			if (c == '\n') {	/* bare LF: never sent as such */
-				buf_append_str(&out, "\r\n");
-				bol = 1;
-				continue;
-			}
-			if (bol && c == '.')
-				buf_append_char(&out, '.');
-			bol = 0;
-			buf_append_char(&out, c);
-		}
-		if (stream_write(x->s, out.data, out.len) < 0) {
+		if (smtp_body_chunk(&enc, in, (size_t)n, &out) < 0
+		    || stream_write(x->s, out.data, out.len) < 0) {
 			buf_free(&out);
 			return sess_fail(x, "4.4.2", "lost connection with %s while sending message body", x->peer);
 		}
 		off += n;
 	}
+	buf_reset(&out);
+	smtp_body_end(&enc, &out);
+	int rc = stream_write(x->s, out.data, out.len);
 	buf_free(&out);
-	if (cr || !bol)
-		stream_write(x->s, "\r\n", 2);
-	stream_write(x->s, ".\r\n", 3);
+	if (rc < 0)
+		return sess_fail(x, "4.4.2", "lost connection with %s while sending message body", x->peer);
 	return sess_flush(x, "sending message body");
 }
 

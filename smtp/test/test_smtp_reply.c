@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../body.h"
 #include "../reply.h"
 
 /* Feed "a\nb\n..." line by line; returns the last feed result. */
@@ -169,6 +170,62 @@ START_TEST(t_conneg_draft)
 }
 END_TEST
 
+static char *encode(const char *in, size_t n, size_t split)
+{
+	smtp_body e;
+	buf out;
+	smtp_body_init(&e);
+	buf_init(&out, 0);
+	/* in two chunks, split anywhere: state carries over */
+	smtp_body_chunk(&e, in, split, &out);
+	smtp_body_chunk(&e, in + split, n - split, &out);
+	smtp_body_end(&e, &out);
+	char *r = strdup(buf_str(&out));
+	buf_free(&out);
+	return r;
+}
+
+START_TEST(t_body)
+{
+	const char in[] = "a\r\n.b\r\n..c\nd\re\r\n.\r\nend";
+	for (size_t split = 0; split <= sizeof in - 1; split++) {
+		char *r = encode(in, sizeof in - 1, split);
+		ck_assert_str_eq(r, "a\r\n..b\r\n...c\r\nd\r\ne\r\n..\r\nend\r\n.\r\n");
+		free(r);
+	}
+	char *r = encode("x\r\n", 3, 1);
+	ck_assert_str_eq(r, "x\r\n.\r\n");	/* no extra blank line */
+	free(r);
+	r = encode("", 0, 0);
+	ck_assert_str_eq(r, ".\r\n");
+	free(r);
+}
+END_TEST
+
+START_TEST(t_body_fold)
+{
+	char in[2500];
+	memset(in, 'x', sizeof in);
+	in[0] = '.';
+	char *r = encode(in, sizeof in, 1000);
+	/* every output line is at most 998 octets; no bare LF anywhere */
+	size_t col = 0, lines = 0;
+	for (const char *p = r; *p; p++) {
+		if (*p == '\n') {
+			ck_assert(p > r && p[-1] == '\r');
+			lines++;
+			col = 0;
+		} else if (*p != '\r') {
+			col++;
+			ck_assert(col <= SMTP_BODY_LINE_MAX);
+		}
+	}
+	ck_assert_int_eq(lines, 4);	/* 2501 octets -> 3 folded lines, then "." */
+	ck_assert(strncmp(r, "..x", 3) == 0);
+	free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("smtp_reply");
@@ -180,6 +237,8 @@ int main(void)
 	tcase_add_test(tc, t_ehlo);
 	tcase_add_test(tc, t_conneg_rfc4141);
 	tcase_add_test(tc, t_conneg_draft);
+	tcase_add_test(tc, t_body);
+	tcase_add_test(tc, t_body_fold);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

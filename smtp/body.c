@@ -1,0 +1,61 @@
+/*
+ * body.c - DATA encoding for the SMTP client (see body.h).
+ */
+#include "body.h"
+
+void smtp_body_init(smtp_body *e)
+{
+	e->col = 0;
+	e->cr = 0;
+}
+
+static int body_eol(smtp_body *e, buf *out)
+{
+	e->col = 0;
+	return buf_append(out, "\r\n", 2);
+}
+
+int smtp_body_chunk(smtp_body *e, const char *in, size_t n, buf *out)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		char c = in[i];
+		if (e->cr) {		/* CR LF, or a bare CR: either way one line end */
+			e->cr = 0;
+			rc = body_eol(e, out);
+			if (c == '\n')
+				continue;
+		}
+		if (c == '\r') {
+			e->cr = 1;
+			continue;
+		}
+		if (c == '\n') {	/* bare LF */
+			rc = body_eol(e, out);
+			continue;
+		}
+		if (e->col >= SMTP_BODY_LINE_MAX) {	/* fold: CRLF SPACE */
+			rc = buf_append(out, "\r\n ", 3);
+			e->col = 1;
+		}
+		if (e->col == 0 && c == '.') {
+			rc |= buf_append_char(out, '.');
+			e->col++;
+		}
+		rc |= buf_append_char(out, c);
+		e->col++;
+	}
+	return rc;
+}
+
+int smtp_body_end(smtp_body *e, buf *out)
+{
+	int rc = 0;
+
+	if (e->cr || e->col > 0) {
+		e->cr = 0;
+		rc = body_eol(e, out);
+	}
+	return rc | buf_append(out, ".\r\n", 3);
+}
