@@ -308,6 +308,10 @@ static void qm_apply_reply(qm_job *j, ipc_msg *rep)
 		free(r->relay);
 		r->relay = xstrdup(relay ? relay : "none");
 		qm_log_rcpt(m, r, qm_status_word(r->state), j->start_f, dl[0] ? dl : NULL);
+		snprintf(name, sizeof name, "conneg.%zu", i);
+		const char *caps = ipc_get_str(rep, name);
+		if (caps)	/* the next hop's capabilities for this recipient (RFC 4141) */
+			msg_info("%s: to=<%s>, relay=%s, conneg=%s", m->id, r->addr, r->relay, caps);
 	}
 }
 

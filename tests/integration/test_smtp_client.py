@@ -223,6 +223,51 @@ class RelayTlsAuth(unittest.TestCase):
                 self.assertNotIn("tls3@remote.example", pf.sent())
 
 
+class ConnegClient(unittest.TestCase):
+    """Our client asks CONNEG of a next hop that offers it (a second faxpost instance
+    whose smtpd answers for FAX= recipients) and reads both reply styles; under
+    CONPERM it passes CONPERM on, and refuses (5.6.3) a hop offering neither."""
+
+    def relay_to_b(self, style):
+        port, bport = fixture.free_port(), fixture.free_port()
+        b = fixture.Instance("conneg-b", ["%d inet n - n - 1 smtpd" % bport],
+                             mydestination="b.test", fax_domains="fax.b.test",
+                             smtpd_conneg_reply_style=style)
+        a = fixture.Instance("conneg-a", services(port), mydestination="faxpost.test",
+                             relayhost="[127.0.0.1]:%d" % bport, smtp_tls_security_level="none")
+        with b, a:
+            send(port, "alice@faxpost.test", ["FAX=+4930123456@fax.b.test"],
+                 mail_options=["CONPERM"])
+            a.wait_log(r"to=<FAX=\+4930123456@fax\.b\.test>.*status=sent")
+            m = a.wait_log(r"to=<FAX=\+4930123456@fax\.b\.test>, relay=\S+, conneg=(.*)$")
+            ids = wait_until(lambda: b.queue_files("incoming"), what="message at B")
+            shown = b.faxpost("queue", "show", ids[0]).stdout
+            self.assertIn("named_attribute: conperm=yes", shown)   # CONPERM passed on
+            return m.group(1)
+
+    def test_conneg_both_reply_styles(self):
+        rfc = self.relay_to_b("rfc4141")
+        draft = self.relay_to_b("draft")
+        self.assertIn("image-coding", rfc)
+        self.assertTrue(rfc.startswith("(&"), rfc)
+        squash = lambda t: re.sub(r"\s+", "", t)
+        self.assertEqual(squash(rfc), squash(draft))
+
+    @unittest.skipUnless(postfix_available(), "needs postfix and root")
+    def test_conperm_to_hop_without_conperm_or_conneg_bounces_563(self):
+        port, pport = fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("conneg-pf", services(port), mydestination="faxpost.test",
+                                relayhost="[127.0.0.1]:%d" % pport, smtp_tls_security_level="none")
+        with PostfixPeer(os.path.join(inst.dir, "postfix"), pport) as pf, inst:
+            send(port, "alice@faxpost.test", ["FAX=+4930999@ifax.example"], mail_options=["CONPERM"])
+            inst.wait_log(r"to=<FAX=\+4930999@ifax\.example>.*dsn=5\.6\.3, status=bounced \(Conversion required but not supported")
+            dsn = wait_until(lambda: maildir_files(inst, "alice"), what="5.6.3 DSN")
+            self.assertIn(b"Status: 5.6.3", open(dsn[0], "rb").read())
+            # without CONPERM the same hop simply gets the message
+            send(port, "alice@faxpost.test", ["FAX=+4930999@ifax.example"])
+            self.assertEqual(pf.wait_sent(1), ["FAX=+4930999@ifax.example"])
+
+
 def dnsmasq(port, *records):
     """dnsmasq on 127.0.0.1:port (UDP+TCP) answering only from its command line."""
     p = fixture.Proc(["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--no-poll",
