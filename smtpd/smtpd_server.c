@@ -57,6 +57,7 @@ typedef struct conn {
 	int eof;		/* the client closed its side */
 	int commit_wait;
 	int paused;
+	int detached;		/* out of epoll: closed while its commit runs */
 	long long pause_until;
 	long long deadline;
 	unsigned long progress;
@@ -145,6 +146,8 @@ static void conn_interest(conn *c)
 	unsigned ev = 0;
 	struct epoll_event e;
 
+	if (c->detached)
+		return;
 	if (c->hs) {
 		ev = (unsigned)c->hs_want;
 	} else {
@@ -177,7 +180,8 @@ static void conn_free(conn *c)
 		SSL_shutdown(c->ssl);	/* best effort close_notify; non-blocking */
 		SSL_free(c->ssl);
 	}
-	epoll_ctl(sv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	if (!c->detached)
+		epoll_ctl(sv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	ip_put(c->ipc);
 	if (c->paused)
@@ -197,8 +201,13 @@ static void conn_free(conn *c)
 static void conn_close(conn *c)
 {
 	c->closing = 1;
-	if (!c->commit_wait)
+	if (!c->commit_wait) {
 		conn_free(c);
+		return;
+	}
+	/* a hung-up socket would report EPOLLHUP until the commit is answered */
+	epoll_ctl(sv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	c->detached = 1;
 }
 
 /* --- I/O ----------------------------------------------------------------------- */
@@ -599,8 +608,12 @@ static void timers(long long now)
 			conn_drive(c);
 			continue;
 		}
-		if (c->commit_wait || c->closing || now < c->deadline)
+		if (c->commit_wait || now < c->deadline)
 			continue;
+		if (c->closing) {	/* the client does not take its last reply */
+			conn_free(c);
+			continue;
+		}
 		if (c->hs) {
 			msg_info("timeout during TLS handshake from %s", c->s.client);
 			conn_close(c);
