@@ -50,7 +50,8 @@ class PostfixPeer:
     (STARTTLS offered). sasl_path: a Dovecot auth socket (AUTH required on port).
     """
 
-    def __init__(self, workdir, port, relayhost="", tls=None, sasl_path=None, params=None):
+    def __init__(self, workdir, port, relayhost="", tls=None, sasl_path=None, params=None,
+                 wrapper=False):
         self.dir = os.path.abspath(workdir)
         if os.path.exists(self.dir):
             shutil.rmtree(self.dir)
@@ -105,6 +106,8 @@ class PostfixPeer:
                       "smtpd_tls_auth_only": "yes"})
             # only authenticated clients may relay on this port
             smtpd_opts = "-o mynetworks=127.0.0.2/32"
+        if wrapper:     # SMTPS: TLS from the first byte (port 465 style)
+            smtpd_opts += " -o smtpd_tls_wrappermode=yes"
         p.update(params or {})
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             for k, v in p.items():
@@ -221,6 +224,20 @@ class RelayTlsAuth(unittest.TestCase):
                 send(port, "alice@faxpost.test", ["tls3@remote.example"])
                 inst.wait_log(r"to=<tls3@remote\.example>.*dsn=4\.7\.0, status=deferred \(SASL authentication failed", since=mark)
                 self.assertNotIn("tls3@remote.example", pf.sent())
+
+
+class RelayImplicitTls(unittest.TestCase):
+    @unittest.skipUnless(postfix_available(), "needs postfix and root")
+    def test_smtps_wrapper_mode_verify(self):
+        port, pport = fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("smtpc-smtps", services(port), mydestination="faxpost.test")
+        ca = fixture.make_ca(os.path.join(inst.dir, "ca"))
+        inst.write_main_cf(relayhost="[127.0.0.1]:%d" % pport, smtp_tls_wrappermode="yes",
+                           smtp_tls_security_level="verify", smtp_tls_CAfile=ca["ca_cert"])
+        with PostfixPeer(os.path.join(inst.dir, "postfix"), pport, tls=ca, wrapper=True) as pf, inst:
+            send(port, "alice@faxpost.test", ["smtps@remote.example"])
+            self.assertEqual(pf.wait_sent(1), ["smtps@remote.example"])
+            inst.wait_log(r"Verified TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:%d" % pport)
 
 
 class ConnegClient(unittest.TestCase):
