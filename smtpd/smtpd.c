@@ -209,7 +209,7 @@ static int hook_msg_begin(smtpd_sess *s, buf *reply)
 	s->msg = w;
 	if (s->auth_user)
 		msg_info("%s: client=%s, sasl_method=%s, sasl_username=%s", s->queue_id, s->client,
-			 "PLAIN/LOGIN", s->auth_user);
+			 s->auth_method, s->auth_user);
 	else
 		msg_info("%s: client=%s", s->queue_id, s->client);
 	return 0;

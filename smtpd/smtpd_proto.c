@@ -318,6 +318,7 @@ static int auth_result(smtpd_sess *s, const char *user, const char *pass, const 
 	s->auth_mech = AUTH_NONE;
 	if (r > 0) {
 		set_str(&s->auth_user, user);
+		str_copy(s->auth_method, sizeof(s->auth_method), mech);
 		reply(s, "235 2.7.0 Authentication successful");
 		s->counts[SC_AUTH][0]++;
 		return SMTPD_ACT_READ;

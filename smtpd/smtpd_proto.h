@@ -113,6 +113,7 @@ struct smtpd_sess {
 	char *helo;
 	int esmtp;		/* EHLO was used */
 	char *auth_user;
+	char auth_method[8];	/* "PLAIN" or "LOGIN" once authenticated */
 	int auth_mech;		/* during an AUTH exchange */
 	char *auth_login_user;
 	int auth_failures;

@@ -137,6 +137,8 @@ class SmtpdMain(unittest.TestCase):
         self.assertEqual(q.get("u"), "alice")
         self.assertEqual(q.get("p"), "ESMTPSA")
         self.assertEqual(q["rcpt"], ["x@elsewhere.example"])
+        self.inst.wait_log(r"%s: client=unknown\[127\.0\.0\.1\], sasl_method=PLAIN, "
+                           r"sasl_username=alice" % files[0])
 
     def test_smtplib_login_mechanism(self):
         with smtplib.SMTP("127.0.0.1", self.port, timeout=20) as s:
@@ -526,6 +528,32 @@ class SmtpdLimits(unittest.TestCase):
         self.assertTrue(lines[1].startswith("250-("), lines)
         self.assertTrue(lines[-1].startswith("250 "), lines)
         self.assertFalse(any("CONNEG" in ln for ln in lines), lines)
+
+    def test_tls_handshake_stall_and_garbage(self):
+        inst = fixture.Instance("smtpd-tls", mydestination="faxpost.test")
+        ca = fixture.make_ca(os.path.join(inst.dir, "ca"))
+        inst.write_main_cf(smtpd_tls_cert_file=ca["chain"], smtpd_tls_key_file=ca["key"],
+                           smtpd_starttls_timeout="2s")
+        p = inst.standalone("smtpd", "-o", "smtpd_tls_wrappermode=yes")
+        self.addCleanup(p.stop)
+        stalled = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+        garbage = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+        garbage.sendall(b"EHLO plaintext.example\r\n")
+        try:                                            # refused handshake: closed
+            while garbage.recv(100):                    # (perhaps after a TLS alert)
+                pass
+        except ConnectionResetError:
+            pass
+        t0 = time.monotonic()
+        r = Raw(p.port, tls_context=client_context(ca["ca_cert"]))   # a canary still works
+        self.assertEqual(r.reply()[0], 220)
+        self.assertEqual(r.cmd("EHLO canary.example")[0], 250)
+        self.assertEqual(stalled.recv(100), b"")        # stalled handshake: cut off
+        self.assertLess(time.monotonic() - t0, 5)
+        inst.wait_log(r"timeout during TLS handshake from unknown\[127\.0\.0\.1\]")
+        inst.wait_log(r"SSL_accept error from unknown\[127\.0\.0\.1\]")
+        stalled.close()
+        garbage.close()
 
     def test_no_tls_configured(self):
         inst, p = self.run_standalone({})
