@@ -129,6 +129,31 @@ class TestEfax(VModemCase):
         self.assert_efax_page(pages[0][2], rows)
         print("  efax -> efax: %.1f s" % secs)
 
+    def test_efax_with_line_noise(self):
+        # -60 dBm0 of white noise (a noisy but legal line): the page still arrives intact.
+        # (spandsp 0.0.6's T.31 under efax starts failing at about -55 dBm0.)
+        v = self.vm(lines={"ttyA": "5551001"}, faxes={"5559999": {}}, args=["-N", "-60"])
+        rows = vmodem.page_rows(seed=7, height=400)
+        pbm = os.path.join(self.dir, "page.pbm")
+        vmodem.write_pbm(pbm, rows)
+        r, secs = self.efax_send(v.link("ttyA"), "5559999", pbm)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + v.log())
+        rec = v.wait_record("received", 1, timeout=10)[0]
+        self.assertEqual((rec["pages"], rec["code"]), (1, 0))
+        self.assert_efax_page(vmodem.read_pages(rec["file"])[0][2], rows)
+
+    def test_efax_dropouts_break_the_call(self):
+        # 300 ms of silence every 4 s of the call: training or the page is hit; efax
+        # must not report success and the machine must not store a good page.
+        v = self.vm(lines={"ttyA": "5551001"}, faxes={"5559999": {}}, args=["-D", "300/4000"])
+        pbm = os.path.join(self.dir, "page.pbm")
+        vmodem.write_pbm(pbm, vmodem.page_rows(seed=8))
+        r, secs = self.efax_send(v.link("ttyA"), "5559999", pbm)
+        self.assertIn("drop-out of 300 ms", v.log())
+        recs = v.wait_record("received", 1, timeout=15)
+        self.assertFalse(r.returncode == 0 and recs[0]["code"] == 0
+                         and recs[0]["bad_rows"] == 0, r.stdout + v.log())
+
     def test_efax_busy(self):
         v = self.vm(lines={"ttyA": "5551001", "ttyB": "5551002"})
         b = vmodem.Dte(v.link("ttyB"))
