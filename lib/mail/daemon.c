@@ -13,6 +13,8 @@
  *    start-up failure before the log is open is still visible.
  *  - ops->max_use / ops->max_idle: > 0 = that value; 0 = unlimited (resident daemons
  *    such as qmgr); < 0 = main.cf max_use / max_idle.
+ *  - Single server on a unix-dgram or fifo service: nothing to accept; serve() gets the
+ *    listening descriptor itself when it is readable (and must not close it).
  *  - Running as root with mail_owner = root (a dev instance started by root) keeps
  *    root; master logs that once.
  */
@@ -341,7 +343,15 @@ static int daemon_limit(int ops_value, const char *param, int is_time)
  * another process was faster. */
 static int daemon_accept_one(daemon_ctx *ctx, const daemon_ops *ops, int fd)
 {
-	int client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+	int client;
+
+	/* Datagram sockets and FIFOs (triggers) have nothing to accept: serve reads
+	 * from the listening descriptor itself, which stays open. */
+	if (strcmp(ctx->type, "unix-dgram") == 0 || strcmp(ctx->type, "fifo") == 0) {
+		ops->serve(ctx, fd);
+		return 1;
+	}
+	client = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (client < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||

@@ -4,7 +4,8 @@
  * Contract: runs on lib/mail/daemon.c like every faxpost daemon. Each client gets one
  * greeting line "echod pid=N uid=U gid=G service=NAME", then every line it sends is
  * echoed back until it sends QUIT or closes (10 s without input ends the session).
- * A wake-up (-w) is logged as "wakeup". max_use and max_idle come from main.cf. Built
+ * A wake-up (-w) is logged as "wakeup"; on a unix-dgram or fifo service each datagram
+ * is logged as "trigger DATA". max_use and max_idle come from main.cf. Built
  * as build/libexec-test/test-echod; never installed.
  */
 #include <errno.h>
@@ -29,13 +30,28 @@ static int echod_write(int fd, const char *s, size_t n)
 	return 0;
 }
 
+/* unix-dgram / fifo service: one datagram (or what the FIFO holds) is a trigger. */
+static void echod_trigger(int fd)
+{
+	char data[256];
+	ssize_t n = read(fd, data, sizeof(data));
+
+	if (n > 0)
+		msg_info("trigger %.*s", (int)n, data);
+}
+
 static void echod_serve(daemon_ctx *ctx, int fd)
 {
-	char line[512];
-	int n = snprintf(line, sizeof(line), "echod pid=%ld uid=%ld gid=%ld service=%s\r\n",
-			 (long)getpid(), (long)getuid(), (long)getgid(), ctx->service);
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char line[512];
+	int n;
 
+	if (strcmp(ctx->type, "unix-dgram") == 0 || strcmp(ctx->type, "fifo") == 0) {
+		echod_trigger(fd);
+		return;
+	}
+	n = snprintf(line, sizeof(line), "echod pid=%ld uid=%ld gid=%ld service=%s\r\n",
+		     (long)getpid(), (long)getuid(), (long)getgid(), ctx->service);
 	if (echod_write(fd, line, (size_t)n) < 0)
 		return;
 	for (;;) {

@@ -311,6 +311,22 @@ class MasterTest(unittest.TestCase):
         with echo_instance("mw", ["tick unix - - n 1 1 test-echod"]) as inst:
             inst.wait_log(r"echod\[\d+\]: wakeup", timeout=5)
 
+    def test_trigger_services(self):
+        """unix-dgram and fifo services: master makes the endpoint, the single-server
+        skeleton hands the readable descriptor to serve()."""
+        with echo_instance("mg", ["trig unix-dgram - - n - 1 test-echod",
+                                  "fifo fifo n - n - 1 test-echod"]) as inst:
+            path = os.path.join(inst.queue, "private", "trig")
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+                s.sendto(b"W", path)
+            inst.wait_log(r"echod\[\d+\]: trigger W")
+            fifo = os.path.join(inst.queue, "public", "fifo")
+            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            os.write(fd, b"F")
+            os.close(fd)
+            inst.wait_log(r"echod\[\d+\]: trigger F")
+            self.assertEqual(count(inst.log_lines(), "throttling|exit status"), 0)
+
     @unittest.skipUnless(os.geteuid() == 0, "needs root")
     def test_privilege_drop(self):
         nobody = pwd.getpwnam("nobody")
