@@ -77,6 +77,7 @@ static void qm_configure(qmgr *q)
 	q->bounce_lifetime = conf_time("bounce_queue_lifetime");
 	q->warn_time = conf_time("delay_warning_time");
 	q->ipc_timeout = conf_time("ipc_timeout");
+	q->retry_time = conf_time("transport_retry_time");
 	q->rcpt_limit = (int)conf_int("default_destination_recipient_limit");
 	if (q->rcpt_limit < 1)
 		q->rcpt_limit = 1;
@@ -107,6 +108,7 @@ static void qm_trigger(qmgr *q, int fd)
 	for (int n = 0; n < 1024 && trigger_read(fd, &what) == 1; n++) {
 		switch (what) {
 		case TRIGGER_FLUSH:
+			qm_dead_forget(q);	/* as postqueue -f: forget dead sites */
 			q->flush_deferred = 1;
 			q->scan_incoming = 1;
 			break;

@@ -69,6 +69,17 @@ typedef struct qm_dest {
 	struct qm_dest *next;
 } qm_dest;
 
+/* A destination that just failed at the network level: later jobs for it are
+ * deferred at once with the same reason until `until` (Postfix's dead sites). */
+typedef struct qm_dead {
+	char transport[ROUTE_NAME_MAX];
+	char nexthop[ROUTE_HOP_MAX];
+	time_t until;
+	char status[16];
+	char reason[400];
+	struct qm_dead *next;
+} qm_dead;
+
 typedef struct qmgr {
 	const char *queue_dir;
 	sched sch;
@@ -81,7 +92,8 @@ typedef struct qmgr {
 	size_t ninflight;
 	/* parameters */
 	long long min_backoff, max_backoff, queue_run_delay, lifetime, bounce_lifetime;
-	long long warn_time, ipc_timeout;
+	long long warn_time, ipc_timeout, retry_time;
+	qm_dead *dead;
 	int rcpt_limit;
 	size_t active_limit;
 	const char *myhostname, *error_notice;
@@ -104,6 +116,7 @@ void qm_enqueue_msg(qmgr *q, qm_msg *m);
 void qm_dispatch(qmgr *q);
 void qm_job_reply(qmgr *q, qm_job *j);
 void qm_job_timeouts(qmgr *q);
+void qm_dead_forget(qmgr *q);
 void qm_log_rcpt(const qm_msg *m, const qm_rcpt *r, const char *status, double start_f,
 		 const char *agent_delays);
 

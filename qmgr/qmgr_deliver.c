@@ -236,6 +236,64 @@ static int qm_job_start(qmgr *q, qm_job *j)
 	return 0;
 }
 
+/* --- dead destinations ----------------------------------------------------------- */
+
+static qm_dead *qm_dead_find(qmgr *q, const char *transport, const char *nexthop)
+{
+	time_t now = time(NULL);
+	qm_dead **pp = &q->dead;
+
+	while (*pp) {
+		qm_dead *d = *pp;
+		if (d->until <= now) {		/* expired: forget it */
+			*pp = d->next;
+			free(d);
+			continue;
+		}
+		if (strcmp(d->transport, transport) == 0 && strcmp(d->nexthop, nexthop) == 0)
+			return d;
+		pp = &d->next;
+	}
+	return NULL;
+}
+
+void qm_dead_forget(qmgr *q)
+{
+	while (q->dead) {
+		qm_dead *d = q->dead;
+		q->dead = d->next;
+		free(d);
+	}
+}
+
+/* A job whose every recipient got a network-level temporary failure (4.4.x: connect
+ * refused, lost connection, timeout, DNS) marks its destination dead for
+ * transport_retry_time, so a backlog for a dead relay is not tried message by message.
+ * Local and fax deliveries are never marked. */
+static void qm_dead_note(qmgr *q, const qm_job *j)
+{
+	const qm_rcpt *first = &j->msg->rcpt[j->ri[0]];
+
+	if (q->retry_time <= 0 || strcmp(j->dest->transport, q->rcfg.local_transport) == 0
+	    || strcmp(j->dest->transport, q->rcfg.fax_transport) == 0)
+		return;
+	for (size_t i = 0; i < j->n; i++) {
+		const qm_rcpt *r = &j->msg->rcpt[j->ri[i]];
+		if (r->state != R_DEFER || strncmp(r->status, "4.4.", 4) != 0)
+			return;
+	}
+	if (qm_dead_find(q, j->dest->transport, j->dest->nexthop))
+		return;
+	qm_dead *d = xcalloc(1, sizeof *d);
+	snprintf(d->transport, sizeof d->transport, "%s", j->dest->transport);
+	snprintf(d->nexthop, sizeof d->nexthop, "%s", j->dest->nexthop);
+	snprintf(d->status, sizeof d->status, "%s", first->status);
+	snprintf(d->reason, sizeof d->reason, "%s", first->reason ? first->reason : "");
+	d->until = time(NULL) + (time_t)q->retry_time;
+	d->next = q->dead;
+	q->dead = d;
+}
+
 void qm_dispatch(qmgr *q)
 {
 	qm_dest **pp = &q->dests;
@@ -249,6 +307,17 @@ void qm_dispatch(qmgr *q)
 				d->tail = NULL;
 			j->next = NULL;
 			j->msg->todo--;
+			qm_dead *dead = qm_dead_find(q, d->transport, d->nexthop);
+			if (dead) {
+				char why[480];
+				snprintf(why, sizeof why, "delivery temporarily suspended: %s", dead->reason);
+				j->start_f = qm_now();
+				qm_job_failed(q, j, dead->status, why);
+				qm_msg *m = j->msg;
+				qm_job_free(j);
+				qm_maybe_finish(q, m);
+				continue;
+			}
 			if (qm_job_start(q, j) == 0) {
 				sched_start(&q->sch, d->transport, d->nexthop);
 				j->msg->inflight++;
@@ -331,6 +400,7 @@ void qm_job_reply(qmgr *q, qm_job *j)
 		qm_job_failed(q, j, "4.3.0", why);
 	} else {
 		qm_apply_reply(j, rep);
+		qm_dead_note(q, j);
 	}
 	ipc_free(rep);
 	qm_job_free(j);
