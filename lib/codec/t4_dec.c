@@ -111,6 +111,13 @@ static inline void br_skip(bitr *b, unsigned k)
 	b->n -= (int)k;
 }
 
+/* br_skip for counts that may reach 64 (EOL and fill scanning, off the hot path). */
+static inline void br_skip_far(bitr *b, unsigned k)
+{
+	b->bits = k >= 64 ? 0 : b->bits << k;
+	b->n -= (int)k;
+}
+
 /* Bits consumed beyond the data? */
 static inline int br_overrun(const bitr *b)
 {
@@ -291,25 +298,33 @@ static void paint(uint8_t *row, const uint32_t *cur, size_t n, uint32_t width)
 	}
 }
 
+/* The valid bits of the buffer (bits past n may already hold future data). */
+static inline uint64_t br_valid(const bitr *b)
+{
+	return b->n >= 64 ? b->bits : b->n <= 0 ? 0 : b->bits & ~(~0ULL >> b->n);
+}
+
 /* At a line start: skip fill bits and EOLs. Returns the EOLs seen, -1 at the data's end. */
 static int skip_eols(bitr *b, int mr, int *tag)
 {
 	int eols = 0;
 
 	for (;;) {
+		uint64_t v;
 		int lz;
 		br_fill(b);
-		if (br_left(b) == 0 || (b->bits == 0 && b->p >= b->end))
+		v = br_valid(b);
+		if (br_left(b) == 0 || (v == 0 && b->p >= b->end))
 			return eols ? eols : -1;	/* only zero padding left */
-		if (b->bits == 0) {
+		if (v == 0) {
 			/* A long stretch of fill: keep 16 zeros, they may begin an EOL. */
-			br_skip(b, (unsigned)b->n - 16);
+			br_skip_far(b, (unsigned)b->n - 16);
 			continue;
 		}
-		lz = __builtin_clzll(b->bits);
+		lz = __builtin_clzll(v);
 		if (lz < 11)
 			return eols;
-		br_skip(b, (unsigned)lz + 1);
+		br_skip_far(b, (unsigned)lz + 1);
 		eols++;
 		if (mr) {
 			br_fill(b);
@@ -323,12 +338,14 @@ static int skip_eols(bitr *b, int mr, int *tag)
 static void find_eol(bitr *b)
 {
 	for (;;) {
+		uint64_t v;
 		br_fill(b);
 		if (br_overrun(b) || br_left(b) == 0)
 			return;
-		if (b->bits == 0 || __builtin_clzll(b->bits) >= 11)
+		v = br_valid(b);
+		if (v == 0 || __builtin_clzll(v) >= 11)
 			return;
-		br_skip(b, (unsigned)__builtin_clzll(b->bits) + 1);
+		br_skip_far(b, (unsigned)__builtin_clzll(v) + 1);
 	}
 }
 
