@@ -124,6 +124,7 @@ static int qm_prepare_rcpt(qmgr *q, qm_msg *m, qfile *qf, size_t idx, qm_rcpt *r
 			snprintf(r->status, sizeof r->status, "5.4.6");
 			r->reason = xstrdup(exp.reason);
 			route_expansion_free(&exp);
+			qm_log_rcpt(m, r, "bounced", m->active_f, NULL);
 			return 0;
 		}
 		if (exp.n == 1) {
@@ -135,6 +136,7 @@ static int qm_prepare_rcpt(qmgr *q, qm_msg *m, qfile *qf, size_t idx, qm_rcpt *r
 				r->state = R_DEFER;
 				snprintf(r->status, sizeof r->status, "4.3.0");
 				r->reason = xstrdup("cannot write the alias expansion to the queue");
+				qm_log_rcpt(m, r, "deferred", m->active_f, NULL);
 			} else {
 				char why[128];
 				snprintf(why, sizeof why, "forwarded as %s", newid);
@@ -160,6 +162,7 @@ static int qm_prepare_rcpt(qmgr *q, qm_msg *m, qfile *qf, size_t idx, qm_rcpt *r
 		r->state = R_BOUNCE;
 		snprintf(r->status, sizeof r->status, "%s", r->rt.dsn);
 		r->reason = xstrdup(r->rt.reason);
+		qm_log_rcpt(m, r, "bounced", m->active_f, NULL);
 	}
 	return 0;
 }

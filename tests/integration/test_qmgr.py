@@ -107,6 +107,53 @@ class QmgrLocal(unittest.TestCase):
                        and not inst.queue_files("deferred"), what="an empty queue")
 
 
+class QmgrAliases(unittest.TestCase):
+    def test_address_book_alias_expansion_and_transport_table(self):
+        """The address book turns a short name into a FAX= address (fax transport);
+        an alias with several members is forwarded in a new queue file; the
+        transport table sends one domain to a given next hop."""
+        port, sport = fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("qmgr-alias", services(port), mydestination="faxpost.test",
+                                fax_domains="fax.faxpost.test", smtp_tls_security_level="none",
+                                minimal_backoff_time="1h", maximal_backoff_time="1h")
+        files = {
+            "aliases": "team anna, bob\npostmaster anna\nloop1 loop2\nloop2 loop1\n",
+            "book": "chef FAX=+4930111@fax.faxpost.test\n",
+            "transport": "special.example smtp:[127.0.0.1]:%d\n" % sport,
+        }
+        for name, text in files.items():
+            path = os.path.join(inst.etc, name)
+            with open(path, "w") as f:
+                f.write(text)
+            r = inst.faxpost("map", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        inst.write_main_cf(alias_maps=os.path.join(inst.etc, "aliases"),
+                           address_book_maps=os.path.join(inst.etc, "book"),
+                           transport_maps=os.path.join(inst.etc, "transport"))
+        spool = os.path.join(inst.dir, "sink")
+        with inst, sink(sport, spool):
+            send(port, "carl@example.com", ["team@faxpost.test"])
+            m = inst.wait_log(r"to=<team@faxpost\.test>.*status=sent \(forwarded as (\w+)\)")
+            newid = m.group(1)
+            inst.wait_log(newid + r": to=<anna@faxpost\.test>.*status=sent")
+            inst.wait_log(newid + r": to=<bob@faxpost\.test>.*status=sent")
+            self.assertEqual(len(maildir_files(inst, "anna")), 1)
+            self.assertEqual(len(maildir_files(inst, "bob")), 1)
+            # 1:1 rewrite: postmaster -> anna, logged with orig_to
+            send(port, "carl@example.com", ["postmaster@faxpost.test"])
+            inst.wait_log(r"to=<anna@faxpost\.test>, orig_to=<postmaster@faxpost\.test>.*status=sent")
+            # address book: chef -> FAX= (no faxd here: deferred 4.4.1)
+            send(port, "carl@example.com", ["chef@faxpost.test"])
+            inst.wait_log(r"to=<FAX=\+4930111@fax\.faxpost\.test>, orig_to=<chef@faxpost\.test>.*dsn=4\.4\.1, status=deferred \(fax service not available\)")
+            # alias loop: bounced 5.4.6
+            send(port, "carl@example.com", ["loop1@faxpost.test"])
+            inst.wait_log(r"to=<loop1@faxpost\.test>.*dsn=5\.4\.6, status=bounced")
+            # transport table: special.example goes to the sink, not by MX
+            send(port, "carl@example.com", ["x@special.example"])
+            inst.wait_log(r"to=<x@special\.example>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:%d.*status=sent" % sport)
+            wait_until(lambda: sink_files(spool), what="message at the sink")
+
+
 class QmgrSink(unittest.TestCase):
     def test_relay_4xx_then_2xx_and_5xx_bounce(self):
         port, sport = fixture.free_port(), fixture.free_port()
