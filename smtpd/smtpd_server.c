@@ -29,6 +29,7 @@
 #include <openssl/ssl.h>
 
 #include "mail/queue.h"
+#include "mail/queue_crash.h"
 #include "smtpd.h"
 #include "smtpd_commit.h"
 #include "util/msg.h"
@@ -587,6 +588,8 @@ static void commits_done(void)
 		c->s.msg = NULL;
 		any |= j->ok;
 		c->commit_wait = 0;
+		if (j->ok)	/* durability tests: a kill -9 between the commit and the 250 */
+			queue_crashpoint("smtpd_before_250");
 		smtpd_proto_commit_done(&c->s, j->ok);
 		if (c->closing || c->eof)
 			c->closing = 1;
