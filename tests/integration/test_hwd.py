@@ -115,6 +115,8 @@ class HwdCase(unittest.TestCase):
         self.sock = os.path.join(self.inst.queue, "private", "hwd")
 
     def start_hwd(self, env=None):
+        if os.path.exists(self.sock):        # left by an hwd stopped earlier in the test
+            os.unlink(self.sock)
         saved = dict(os.environ)
         os.environ.update(env or {})
         try:
@@ -413,6 +415,84 @@ class TestPrint(HwdCase):
         self.assertEqual(a["status"], "5.6.1")
         _, a, _ = self.request(IPC_PRINT_REQUEST, {"type": "image/tiff"})
         self.assertEqual(a["status"], "5.5.4")
+
+
+CUPSD = shutil.which("cupsd") or ("/usr/sbin/cupsd" if os.path.exists("/usr/sbin/cupsd") else None)
+LPADMIN = shutil.which("lpadmin")
+
+
+def start_cupsd(d, procs):
+    """A private cupsd on a free loopback port; returns its port."""
+    import pwd
+    for sub in ("etc", "spool", "tmp", "cache", "state", "log"):
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
+    os.chmod(os.path.join(d, "tmp"), 0o1777)
+    port = fixture.free_port()
+    user = "lp" if os.getuid() == 0 else pwd.getpwuid(os.getuid()).pw_name
+    with open(os.path.join(d, "etc", "cupsd.conf"), "w") as f:
+        f.write("Listen 127.0.0.1:%d\nLogLevel info\nWebInterface No\n"
+                "DefaultAuthType None\n<Location />\n  Order allow,deny\n  Allow all\n"
+                "</Location>\n<Location /admin>\n  Order allow,deny\n  Allow all\n"
+                "</Location>\n<Policy default>\n  <Limit All>\n    Order deny,allow\n"
+                "  </Limit>\n</Policy>\n" % port)
+    with open(os.path.join(d, "etc", "cups-files.conf"), "w") as f:
+        f.write("ServerRoot %s/etc\nRequestRoot %s/spool\nTempDir %s/tmp\n"
+                "CacheDir %s/cache\nStateDir %s/state\nErrorLog %s/log/error_log\n"
+                "AccessLog %s/log/access_log\nPageLog %s/log/page_log\nFileDevice Yes\n"
+                "User %s\nGroup %s\n" % ((d,) * 8 + (user, "lp" if user == "lp" else user)))
+    p = fixture.Proc([CUPSD, "-f", "-c", os.path.join(d, "etc", "cupsd.conf"),
+                      "-s", os.path.join(d, "etc", "cups-files.conf")], name="cupsd")
+    procs.append(p)
+    fixture.wait_listen(port, timeout=15)
+    return port
+
+
+class TestPrintCups(HwdCase):
+    lines = {}
+    faxes = {"1234567": {}}
+
+    def test_print_through_cups_to_a_socket_printer(self):
+        if not CUPSD or not LPADMIN:
+            self.skipTest("cups not installed")
+        port = start_cupsd(os.path.join(self.inst.dir, "cups"), self.procs)
+        # The "printer": a JetDirect-style raw socket on loopback, fed by CUPS's socket backend.
+        printer = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        printer.bind(("127.0.0.1", 0))
+        printer.listen(1)
+        printer.settimeout(30)
+        r = fixture.run([LPADMIN, "-h", "127.0.0.1:%d" % port, "-p", "faxprint", "-E", "-v",
+                         "socket://127.0.0.1:%d" % printer.getsockname()[1], "-m", "raw"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.inst.write_main_cf(hw_print_backend="cups", hw_print_queue="faxprint",
+                                hw_cups_server="127.0.0.1:%d" % port)
+        self.start_hwd()
+        doc = os.path.join(self.inst.dir, "fax.tif")
+        vmodem.make_page(doc, height=80, seed=3)
+        with open(doc, "rb") as f:
+            _, a, _ = self.request(IPC_PRINT_REQUEST, {"type": "image/tiff", "title": "fax 2"},
+                                   fds=[f.fileno()], timeout=30)
+        self.assertEqual(a["status"], "2.0.0", a)
+        self.assertTrue(a["job"].startswith("faxprint-"), a)
+        c, _ = printer.accept()
+        c.settimeout(20)
+        data = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        c.close()
+        printer.close()
+        with open(doc, "rb") as f:
+            self.assertEqual(data, f.read())
+        # A queue that does not exist: a temporary failure with CUPS's reason.
+        self.inst.write_main_cf(hw_print_queue="nosuchprinter")
+        self.hwd.stop()
+        self.start_hwd()
+        with open(doc, "rb") as f:
+            _, a, _ = self.request(IPC_PRINT_REQUEST, {"type": "image/tiff"}, fds=[f.fileno()],
+                                   timeout=30)
+        self.assertEqual(a["status"], "4.3.0", a)
 
 
 if __name__ == "__main__":
