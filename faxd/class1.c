@@ -261,6 +261,10 @@ int class1_init(class1 *m, int fd)
 	int rc = class1_command(m, "ATE0V1Q0", 3000);
 	if (rc != CLASS1_OK)
 		rc = class1_command(m, "ATE0V1Q0", 3000);	/* first may meet line noise */
+	/* S0=0: an earlier user (efax -iS0=1) may have left auto-answer on; faxd answers
+	 * itself after fax_answer_rings */
+	if (rc == CLASS1_OK)
+		rc = class1_command(m, "ATS0=0", 3000);
 	if (rc != CLASS1_OK)
 		return rc;
 	return class1_command(m, "AT+FCLASS=1", 3000);
@@ -304,7 +308,10 @@ int class1_answer(class1 *m, int timeout_ms, int rings)
 		trace(m, "<-- %s", line);
 		if (strcmp(line, "RING") == 0)
 			seen++;
-		else
+		else if (result_code(line) == CLASS1_CONNECT) {
+			m->tx_implied = 1;	/* the modem answered by itself */
+			return CLASS1_CONNECT;
+		} else
 			note_call_info(m, line);
 	}
 	int rc = class1_command(m, "ATA", 40000);

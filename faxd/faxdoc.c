@@ -3,11 +3,9 @@
  *
  * Contract: see faxdoc.h. Coding goes through an in-memory TIFF (memfd): the page is
  * written with libtiff's G3/G4 coder (FillOrder 2, one strip) and the strip is read
- * back raw: libtiff puts an EOL before every G3 row, RTC at the end of a G3 strip and
- * EOFB after G4, which is what T.4/T.6 on the line need. Received data is counted and
- * checked the other way round: a raw strip written into an in-memory TIFF, decoded row
- * by row, libtiff's complaints counted as bad rows.
- * (When lib/codec's t4_encode/t4_decode are complete this file can use them instead.)
+ * back raw: libtiff puts an EOL before every G3 row and EOFB after G4; RTC, which
+ * TIFF Class F strips leave out, is appended for MH/MR.
+ * Received data is checked and its rows counted with lib/codec's t4_decode().
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +16,7 @@
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "codec/t4.h"
 #include "faxdoc.h"
 #include "util/msg.h"
 
@@ -37,21 +36,12 @@ struct faxdoc_rx {
 	char remote[T30_ID_LEN + 1];
 };
 
-/* libtiff's messages: counted while we decode received data, else logged. */
-static int tiff_quiet;
-static int tiff_complaints;
-static int tiff_eof_seen;
-
+/* libtiff's messages go to the log. */
+static void tiff_msg(const char *module, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void tiff_msg(const char *module, const char *fmt, va_list ap)
 {
 	char line[256];
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (tiff_quiet) {
-		tiff_complaints++;
-		if (strstr(line, "EOF") || strstr(line, "EOFB"))
-			tiff_eof_seen = 1;
-		return;
-	}
 	msg_warn("libtiff: %s: %s", module ? module : "", line);
 }
 
@@ -230,6 +220,9 @@ static int tx_get_page(void *ctx, int page, const t30_params *p, buf *out)
 				out->len += (size_t)got;
 				out->data[out->len] = '\0';
 				rc = 0;
+				/* TIFF Class F has no RTC; the line needs it */
+				if (p->coding != T30_MMR)
+					rc = t4_append_rtc(out, p->coding == T30_MR);
 			}
 		}
 		TIFFClose(t);
@@ -253,68 +246,37 @@ void faxdoc_tx_bind(faxdoc_tx *d, t30_doc *doc)
 
 /* ------------------------------------------------------------- receiving --- */
 
-/* Decode raw coded data with `rows` rows (0: find out, for MMR); count complaints. */
-static int decode_count(const t30_params *p, const uint8_t *data, size_t len, uint32_t rows,
-			uint32_t *ok_rows, int *bad)
-{
-	int fd = -1;
-	uint32_t h = rows ? rows : MAX_ROWS;
-	uint32_t w = width_pels(p->width);
-	TIFF *t = mem_tiff(&fd, "w");
-	if (!t)
-		return -1;
-	set_fax_fields(t, w, h, p->coding, p->fine);
-	tiff_quiet = 1;
-	tiff_complaints = 0;
-	tiff_eof_seen = 0;
-	TIFFWriteRawStrip(t, 0, (void *)data, (tmsize_t)len);
-	TIFFClose(t);
-	t = mem_tiff(&fd, "r");
-	uint32_t y = 0;
-	int complaints_before_eof = 0;
-	if (t) {
-		uint8_t *row = xmalloc((size_t)TIFFScanlineSize(t) + 8);
-		for (; y < h; y++) {
-			int before = tiff_complaints;
-			if (TIFFReadScanline(t, row, y, 0) < 0)
-				break;
-			if (tiff_eof_seen)
-				break;
-			if (tiff_complaints > before)
-				complaints_before_eof++;
-		}
-		free(row);
-		TIFFClose(t);
-	}
-	tiff_quiet = 0;
-	close(fd);
-	*ok_rows = y;
-	*bad = complaints_before_eof;
-	return 0;
-}
-
 int faxdoc_check(const t30_params *p, const uint8_t *data, size_t len, int *rows, int *bad)
 {
-	uint32_t n = 0;
-	*rows = 0;
-	*bad = 0;
-	if (p->coding == T30_MMR) {
-		if (decode_count(p, data, len, 0, &n, bad) < 0)
+	t4_opts o;
+	memset(&o, 0, sizeof(o));
+	o.coding = p->coding == T30_MMR ? T4_MMR : p->coding == T30_MR ? T4_MR : T4_MH;
+	o.fill_lsb = 1;
+	/* MH/MR: rows are counted by their EOLs (RTC with fill between its EOLs is not a
+	 * row); the decoder then checks exactly those rows. MMR: the decoder counts. */
+	uint32_t want = 0;
+	if (p->coding != T30_MMR) {
+		int rtc = 0;
+		size_t eols = t4_count_eols(data, len, &rtc);
+		if (rtc && eols >= 6)
+			eols -= 6;
+		if (eols == 0 || eols > MAX_ROWS)
 			return -1;
-		*rows = (int)n;
-		return n > 0 ? 0 : -1;
+		want = (uint32_t)eols;
 	}
-	int rtc = 0;
-	size_t eols = t4_count_eols(data, len, &rtc);
-	if (rtc && eols >= 6)
-		eols -= 6;
-	if (eols == 0 || eols > MAX_ROWS)
+	codec_page *pg = NULL;
+	t4_result r;
+	memset(&r, 0, sizeof(r));
+	int rc = t4_decode(&o, data, len, width_pels(p->width), want, &pg, &r);
+	page_free(pg);
+	if (want && r.rows < want)	/* rows the decoder could not even find are bad */
+		r.bad_lines += want - r.rows;
+	*rows = (int)(want ? want : r.rows);
+	*bad = (int)r.bad_lines;
+	if (r.rows == 0 || (rc != T4_OK && p->coding == T30_MMR))
 		return -1;
-	if (decode_count(p, data, len, (uint32_t)eols, &n, bad) < 0)
-		return -1;
-	*rows = (int)eols;
-	/* HylaFAX's defaults: at least 95 % good rows */
-	return (*bad * 20 > *rows) ? 1 : 0;
+	/* HylaFAX's defaults: at least 95 % good rows, no more than 5 bad in a row */
+	return (*bad * 20 > *rows || r.max_bad_run > 5 || rc != T4_OK) ? 1 : 0;
 }
 
 faxdoc_rx *faxdoc_rx_open(const char *path, const char *remote_id, char *err, size_t errlen)
@@ -354,7 +316,7 @@ static int rx_put(void *ctx, int page, const t30_params *p, const uint8_t *data,
 {
 	faxdoc_rx *d = ctx;
 	int rows = 0, b = 0;
-	if (faxdoc_check(p, data, len, &rows, &b) < 0 || rows <= 0) {
+	if (faxdoc_check(p, data, len, &rows, &b) < 0 && rows <= 0) {
 		msg_warn("received page %d: no decodable rows", page + 1);
 		if (rows <= 0)
 			rows = 1;

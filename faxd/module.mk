@@ -4,5 +4,5 @@ FAXD_ENGINE_SRCS := faxd/t30.c faxd/t30_dis.c faxd/t4_util.c faxd/hdlc.c
 FAXD_SRCS := $(filter-out $(FAXD_ENGINE_SRCS),$(wildcard faxd/*.c))
 FAXD_LDLIBS := $(call pc_libs,libtiff-4) -ldb
 $(eval $(call LIBRARY,faxt30,$(FAXD_ENGINE_SRCS)))
-$(eval $(call PROGRAM,faxd,libexec,$(FAXD_SRCS),faxt30 mail util,$(FAXD_LDLIBS) $(MAIL_LDLIBS) $(UTIL_LDLIBS),$(call pc_cflags,libtiff-4)))
+$(eval $(call PROGRAM,faxd,libexec,$(FAXD_SRCS),faxt30 codec mail util,$(FAXD_LDLIBS) $(CODEC_LDLIBS) $(MAIL_LDLIBS) $(UTIL_LDLIBS),$(call pc_cflags,libtiff-4)))
 $(eval $(call UNIT_TEST,test_t30,faxd/tests/test_t30.c,faxt30 util,$(UTIL_LDLIBS)))

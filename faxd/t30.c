@@ -751,6 +751,7 @@ static t30_action rx_on_ppm(t30 *s, int fcf)
 	if (!s->rx_page_pending)	/* a repeat: our response was lost */
 		return rx_resend(s);
 	s->rx_page_pending = 0;
+	buf_truncate(&s->pagebuf, t4_trim_rtc((uint8_t *)s->pagebuf.data, s->pagebuf.len));
 	int rows = 0, bad = 0;
 	int rej = s->doc.check_page ? s->doc.check_page(s->doc.ctx, &s->p,
 							 (const uint8_t *)s->pagebuf.data,

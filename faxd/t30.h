@@ -266,5 +266,10 @@ void t4_reverse_bits(uint8_t *p, size_t n);
 int t4_pad_rows(const uint8_t *in, size_t len, size_t min_bits, buf *out);
 /* Count EOLs; rtc set when 6 consecutive EOLs (RTC) were seen. */
 size_t t4_count_eols(const uint8_t *in, size_t len, int *rtc);
+/* Length of MH/MR data up to the end of RTC (line noise after the carrier dropped is
+ * cut off; stray bits in the last byte are zeroed); len when there is no RTC. */
+size_t t4_trim_rtc(uint8_t *in, size_t len);
+/* Append RTC (libtiff writes TIFF Class F strips without it). */
+int t4_append_rtc(buf *out, int mr);
 
 #endif

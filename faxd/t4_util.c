@@ -116,3 +116,52 @@ size_t t4_count_eols(const uint8_t *in, size_t len, int *rtc)
 	}
 	return eols;
 }
+
+size_t t4_trim_rtc(uint8_t *in, size_t len)
+{
+	size_t zeros = 0, row_bits = 0, empty = 0;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = in[i];
+		if (b == 0) {
+			zeros += 8;
+			continue;
+		}
+		for (int k = 0; k < 8; k++) {
+			if (!((b >> k) & 1)) {
+				zeros++;
+				continue;
+			}
+			if (zeros >= 11) {
+				empty = row_bits <= 1 ? empty + 1 : 0;
+				if (empty >= 5) {
+					/* the last EOL of RTC ends at bit k of byte i; keep the MR
+					 * tag bit when it is in this byte, zero the rest */
+					int keep = k + 2 > 8 ? 8 : k + 2;
+					in[i] &= (uint8_t)((1u << keep) - 1);
+					return i + 1;
+				}
+				row_bits = 0;
+			} else {
+				row_bits += zeros + 1;
+			}
+			zeros = 0;
+		}
+	}
+	return len;
+}
+
+int t4_append_rtc(buf *out, int mr)
+{
+	/* six EOLs (MR: each followed by the 1-D tag bit), from a byte boundary: the zero
+	 * bits left in the last byte before it are fill */
+	bitw w = { out, 0, 0, 0 };
+	for (int i = 0; i < 6; i++) {
+		bitw_zeros(&w, 11);
+		bitw_put(&w, 1);
+		if (mr)
+			bitw_put(&w, 1);
+	}
+	if (w.n > 0 && buf_append_char(out, (char)w.acc) < 0)
+		w.err = 1;
+	return w.err ? -1 : 0;
+}

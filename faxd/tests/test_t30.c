@@ -618,6 +618,17 @@ START_TEST(test_pad_rows)
 	ck_assert_uint_eq(t4_count_eols((uint8_t *)out.data, out.len, &rtc),
 			  t4_count_eols(in, sizeof(in), &rtc));
 	buf_free(&out);
+	/* RTC then line noise: trimmed after the sixth EOL */
+	buf_init(&out, 0);
+	ck_assert_int_eq(t4_pad_rows(in, 5, 0, &out), 0);	/* EOL, data, EOL */
+	for (int i = 0; i < 5; i++)
+		buf_append(&out, "\x00\x08", 2);	/* five more EOLs: RTC */
+	size_t rtc_end = out.len;
+	buf_append(&out, "\xff\x55\xff", 3);
+	ck_assert_uint_eq(t4_trim_rtc((uint8_t *)out.data, out.len), rtc_end);
+	uint8_t none[4] = { 0xff, 0x12, 0x34, 0x56 };
+	ck_assert_uint_eq(t4_trim_rtc(none, 4), 4);
+	buf_free(&out);
 }
 END_TEST
 
