@@ -33,6 +33,9 @@ typedef struct codec_limits {
 } codec_limits;
 
 void codec_limits_default(codec_limits *lim);
+/* Install the job's seccomp filter in the calling process (irreversible; tests use it
+ * in a child). 0 on success. */
+int codec_sandbox_enter(int allow_ro_open);
 int codec_job_run(const int *in_fds, const char *const *types, size_t nin, int out_fd,
 		  const char *target, const codec_limits *lim, codec_result *res);
 
