@@ -230,6 +230,8 @@ static void popd_post_jail(daemon_ctx *ctx)
 	snprintf(path, sizeof(path), "%s/pop_uidl.db", conf_str("data_directory"));
 	if (!(state.uidl = uidl_open(path, err, sizeof(err))))
 		msg_fatal("cannot open the UIDL database: %s", err);
+	/* a crash between recording a batch and publishing it left files in tmp/ */
+	uidl_recover(state.uidl, conf_str("queue_directory"));
 	if (popd_load(err, sizeof(err)) < 0)
 		msg_warn("%s", err);
 }

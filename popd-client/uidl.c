@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "mail/queue.h"
 #include "uidl.h"
 #include "util/buf.h"
 #include "util/msg.h"
@@ -80,7 +81,7 @@ int uidl_seen(uidl_db *u, const char *mailbox, const char *uidl)
 	return 1;
 }
 
-int uidl_record(uidl_db *u, const char *mailbox, const char *uidl, const char *queue_id)
+int uidl_put(uidl_db *u, const char *mailbox, const char *uidl, const char *queue_id)
 {
 	char value[64];
 	DBT key, val;
@@ -101,13 +102,79 @@ int uidl_record(uidl_db *u, const char *mailbox, const char *uidl, const char *q
 	val.size = (u_int32_t)strlen(value) + 1;
 	r = u->db->put(u->db, NULL, &key, &val, 0);
 	buf_free(&k);
-	if (r == 0)
-		r = u->db->sync(u->db, 0);
 	if (r != 0) {
 		msg_warn("uidl database: put: %s", db_strerror(r));
 		return -1;
 	}
 	return 0;
+}
+
+int uidl_sync(uidl_db *u)
+{
+	int r = u->db->sync(u->db, 0);
+
+	if (r != 0) {
+		msg_warn("uidl database: sync: %s", db_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+int uidl_record(uidl_db *u, const char *mailbox, const char *uidl, const char *queue_id)
+{
+	if (uidl_put(u, mailbox, uidl, queue_id) < 0)
+		return -1;
+	return uidl_sync(u);
+}
+
+void uidl_forget(uidl_db *u, const char *mailbox, const char *uidl)
+{
+	DBT key;
+	buf k;
+
+	buf_init(&k, 1024);
+	if (uidl_key(&k, mailbox, uidl) == 0) {
+		memset(&key, 0, sizeof(key));
+		key.data = k.data;
+		key.size = (u_int32_t)k.len;
+		u->db->del(u->db, NULL, &key, 0);
+		u->db->sync(u->db, 0);
+	}
+	buf_free(&k);
+}
+
+int uidl_recover(uidl_db *u, const char *queue_dir)
+{
+	DBC *cur;
+	DBT key, val;
+	int r, n = 0;
+
+	if (u->db->cursor(u->db, NULL, &cur, 0) != 0)
+		return -1;
+	memset(&key, 0, sizeof(key));
+	memset(&val, 0, sizeof(val));
+	while ((r = cur->get(cur, &key, &val, DB_NEXT)) == 0) {
+		char qid[32], err[256];
+		const char *v = val.data;
+		size_t len = strnlen(v, val.size);
+		const char *sp = memchr(v, ' ', len);
+
+		if (!sp || (size_t)(sp - v) >= sizeof(qid))
+			continue;
+		memcpy(qid, v, (size_t)(sp - v));
+		qid[sp - v] = 0;
+		switch (queue_publish_orphan(queue_dir, qid, err, sizeof(err))) {
+		case 1:
+			msg_info("%s: recovered a fetched message left unpublished by a crash", qid);
+			n++;
+			break;
+		case -1:
+			msg_warn("%s: cannot recover: %s", qid, err);
+			break;
+		}
+	}
+	cur->close(cur);
+	return n;
 }
 
 static int cmp_str(const void *a, const void *b)

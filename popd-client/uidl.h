@@ -17,6 +17,13 @@ void uidl_close(uidl_db *u);
 /* 1 if mailbox/uidl was fetched before, 0 if not, -1 on error. */
 int uidl_seen(uidl_db *u, const char *mailbox, const char *uidl);
 int uidl_record(uidl_db *u, const char *mailbox, const char *uidl, const char *queue_id);
+/* The same without the sync: for a batch, several uidl_put() then one uidl_sync(). */
+int uidl_put(uidl_db *u, const char *mailbox, const char *uidl, const char *queue_id);
+int uidl_sync(uidl_db *u);
+void uidl_forget(uidl_db *u, const char *mailbox, const char *uidl);	/* synced */
+/* After a crash: publish every queue file a recorded entry names that is still complete
+ * in tmp/ (recorded, not yet renamed into incoming/). Returns how many, -1 on error. */
+int uidl_recover(uidl_db *u, const char *queue_dir);
 /* Forget entries of mailbox whose UIDL is not in keep[] (gone from the server). */
 int uidl_prune(uidl_db *u, const char *mailbox, const char *const *keep, size_t nkeep);
 

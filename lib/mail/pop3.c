@@ -18,13 +18,15 @@
 #include "util/stream.h"
 
 #define RETR_MAX_LINE (1024 * 1024)
+#define POP3_DRAIN_MAX (64LL * 1024 * 1024)
 
 struct pop3 {
 	stream *s;
 	tls_ctx *ctx;
 	buf line;
 	char timestamp[256];
-	int has_stls, has_uidl, has_user;
+	int has_stls, has_uidl, has_user, has_pipelining;
+	int broken;		/* out of step with the server: only close */
 	int tls;
 };
 
@@ -42,9 +44,11 @@ static int pop3_reply(pop3 *p, char *err, size_t errlen)
 
 	if (n == STREAM_TOOLONG) {
 		pop3_seterr(err, errlen, "server reply longer than 512 bytes", NULL);
+		p->broken = 1;
 		return -1;
 	}
 	if (n < 0) {
+		p->broken = 1;
 		pop3_seterr(err, errlen, n == STREAM_TIMEOUT ? "timeout reading server reply"
 			    : "connection lost reading server reply", NULL);
 		return -1;
@@ -54,18 +58,36 @@ static int pop3_reply(pop3 *p, char *err, size_t errlen)
 	if (strncmp(buf_str(&p->line), "-ERR", 4) == 0)
 		return 0;
 	pop3_seterr(err, errlen, "bad server reply: ", buf_str(&p->line));
+	p->broken = 1;
 	return -1;
+}
+
+/* Queue "VERB[ ARG]" in the output buffer (sent by the next flush). */
+static int pop3_send(pop3 *p, char *err, size_t errlen, const char *verb, const char *arg)
+{
+	if (stream_write(p->s, verb, strlen(verb)) < 0 ||
+	    (arg && (stream_write(p->s, " ", 1) < 0 || stream_write(p->s, arg, strlen(arg)) < 0)) ||
+	    stream_write(p->s, "\r\n", 2) < 0) {
+		pop3_seterr(err, errlen, "connection lost sending command", NULL);
+		return -1;
+	}
+	return 0;
+}
+
+int pop3_flush(pop3 *p, char *err, size_t errlen)
+{
+	if (stream_flush(p->s) < 0) {
+		pop3_seterr(err, errlen, "connection lost sending command", NULL);
+		return -1;
+	}
+	return 0;
 }
 
 /* Send "VERB[ ARG]" and read its status line. Returns as pop3_reply(). */
 static int pop3_cmd(pop3 *p, char *err, size_t errlen, const char *verb, const char *arg)
 {
-	if (stream_write(p->s, verb, strlen(verb)) < 0 ||
-	    (arg && (stream_write(p->s, " ", 1) < 0 || stream_write(p->s, arg, strlen(arg)) < 0)) ||
-	    stream_write(p->s, "\r\n", 2) < 0 || stream_flush(p->s) < 0) {
-		pop3_seterr(err, errlen, "connection lost sending command", NULL);
+	if (pop3_send(p, err, errlen, verb, arg) < 0 || pop3_flush(p, err, errlen) < 0)
 		return -1;
-	}
 	return pop3_reply(p, err, errlen);
 }
 
@@ -156,6 +178,8 @@ static int pop3_capa_line(void *ctx, const char *l)
 		p->has_uidl = 1;
 	else if (strcasecmp(l, "USER") == 0)
 		p->has_user = 1;
+	else if (strcasecmp(l, "PIPELINING") == 0)
+		p->has_pipelining = 1;
 	return 0;
 }
 
@@ -164,7 +188,7 @@ static int pop3_capa(pop3 *p, char *err, size_t errlen)
 {
 	int r;
 
-	p->has_stls = p->has_uidl = p->has_user = 0;
+	p->has_stls = p->has_uidl = p->has_user = p->has_pipelining = 0;
 	r = pop3_cmd(p, err, errlen, "CAPA", NULL);
 	if (r < 0)
 		return -1;
@@ -393,17 +417,55 @@ fail:
 	return -1;
 }
 
+int pop3_send_num(pop3 *p, const char *verb, long num, char *err, size_t errlen)
+{
+	char numbuf[32];
+
+	snprintf(numbuf, sizeof(numbuf), "%ld", num);
+	return pop3_send(p, err, errlen, verb, numbuf);
+}
+
 int pop3_retr(pop3 *p, long num, long long max,
 	      int (*sink)(void *ctx, const char *data, size_t len), void *ctx,
 	      char *err, size_t errlen)
 {
-	char numbuf[32];
-	long long total = 0;
+	if (pop3_send_num(p, "RETR", num, err, errlen) < 0 || pop3_flush(p, err, errlen) < 0)
+		return -1;
+	return pop3_retr_read(p, max, sink, ctx, err, errlen);
+}
+
+/* One message line, dot-unstuffed, into out with CRLF: NULs dropped, a bare CR made a
+ * line end. The common line has neither and is copied whole. */
+static void pop3_line_out(const char *l, size_t len, buf *out)
+{
+	buf_reset(out);
+	if (len && l[0] == '.')
+		l++, len--;
+	if (!memchr(l, 0, len) && !memchr(l, '\r', len)) {
+		buf_append(out, l, len);
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			if (l[i] == 0)
+				continue;
+			if (l[i] == '\r')
+				buf_append(out, "\r\n", 2);
+			else
+				buf_append_char(out, l[i]);
+		}
+	}
+	buf_append(out, "\r\n", 2);
+}
+
+int pop3_retr_read(pop3 *p, long long max,
+		   int (*sink)(void *ctx, const char *data, size_t len), void *ctx,
+		   char *err, size_t errlen)
+{
+	long long total = 0, drained = 0;
+	const char *failed = NULL;
 	buf out;
 	int r, rc = -1;
 
-	snprintf(numbuf, sizeof(numbuf), "%ld", num);
-	if ((r = pop3_cmd(p, err, errlen, "RETR", numbuf)) <= 0) {
+	if ((r = pop3_reply(p, err, errlen)) <= 0) {
 		if (r == 0)
 			pop3_seterr(err, errlen, "RETR refused: ", buf_str(&p->line));
 		return -1;
@@ -412,57 +474,64 @@ int pop3_retr(pop3 *p, long num, long long max,
 	for (;;) {
 		ssize_t n = stream_getline(p->s, &p->line, RETR_MAX_LINE, NULL);
 		const char *l = buf_str(&p->line);
-		size_t len;
 
 		if (n < 0) {
 			pop3_seterr(err, errlen, n == STREAM_TOOLONG ? "message line over 1 MB"
 				    : "connection lost or timeout during RETR", NULL);
+			p->broken = 1;
 			goto done;
 		}
-		len = (size_t)n;
-		if (len == 1 && l[0] == '.')
+		if (n == 1 && l[0] == '.')
 			break;
-		if (l[0] == '.') {
-			l++;
-			len--;
-		}
-		buf_reset(&out);
-		for (size_t i = 0; i < len; i++) {
-			if (l[i] == 0)
-				continue;	/* NUL bytes are dropped */
-			if (l[i] == '\r') {	/* a bare CR becomes a line end */
-				buf_append(&out, "\r\n", 2);
-				continue;
+		if (failed) {
+			/* read the rest so the session stays in step, within a bound */
+			if ((drained += n) > POP3_DRAIN_MAX) {
+				pop3_seterr(err, errlen, failed, "; rest of the message too large to skip");
+				p->broken = 1;
+				goto done;
 			}
-			buf_append_char(&out, l[i]);
+			continue;
 		}
-		buf_append(&out, "\r\n", 2);
+		pop3_line_out(l, (size_t)n, &out);
 		total += (long long)out.len;
-		if (total > max) {
-			pop3_seterr(err, errlen, "message larger than the size limit", NULL);
-			goto done;
-		}
-		if (sink(ctx, out.data, out.len) < 0) {
-			pop3_seterr(err, errlen, "could not store the message", NULL);
-			goto done;
-		}
+		if (total > max)
+			failed = "message larger than the size limit";
+		else if (sink(ctx, out.data, out.len) < 0)
+			failed = "could not store the message";
 	}
-	rc = 0;
+	if (failed)
+		pop3_seterr(err, errlen, failed, NULL);
+	else
+		rc = 0;
 done:
 	buf_free(&out);
 	return rc;
 }
 
+int pop3_broken(const pop3 *p)
+{
+	return p->broken;
+}
+
 int pop3_dele(pop3 *p, long num, char *err, size_t errlen)
 {
-	char numbuf[32];
-	int r;
+	if (pop3_send_num(p, "DELE", num, err, errlen) < 0 || pop3_flush(p, err, errlen) < 0)
+		return -1;
+	return pop3_dele_read(p, err, errlen);
+}
 
-	snprintf(numbuf, sizeof(numbuf), "%ld", num);
-	r = pop3_cmd(p, err, errlen, "DELE", numbuf);
+int pop3_dele_read(pop3 *p, char *err, size_t errlen)
+{
+	int r = pop3_reply(p, err, errlen);
+
 	if (r == 0)
 		pop3_seterr(err, errlen, "DELE refused: ", buf_str(&p->line));
 	return r > 0 ? 0 : -1;
+}
+
+int pop3_pipelining(const pop3 *p)
+{
+	return p->has_pipelining;
 }
 
 int pop3_quit(pop3 *p, char *err, size_t errlen)

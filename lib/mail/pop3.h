@@ -56,6 +56,20 @@ int pop3_retr(pop3 *p, long num, long long max,
 	      int (*sink)(void *ctx, const char *data, size_t len), void *ctx,
 	      char *err, size_t errlen);
 int pop3_dele(pop3 *p, long num, char *err, size_t errlen);
+
+/* Pipelining (RFC 2449 PIPELINING): queue commands with pop3_send_num() ("RETR",
+ * "DELE"), send them with pop3_flush(), then read the replies in the same order with
+ * pop3_retr_read() / pop3_dele_read(). Keep the number in flight bounded. */
+int pop3_pipelining(const pop3 *p);
+int pop3_send_num(pop3 *p, const char *verb, long num, char *err, size_t errlen);
+int pop3_flush(pop3 *p, char *err, size_t errlen);
+int pop3_retr_read(pop3 *p, long long max,
+		   int (*sink)(void *ctx, const char *data, size_t len), void *ctx,
+		   char *err, size_t errlen);
+int pop3_dele_read(pop3 *p, char *err, size_t errlen);
+/* After a failed read the session may be out of step with the server (timeout, lost
+ * connection, garbage, a message too large to skip): then only pop3_close() is left. */
+int pop3_broken(const pop3 *p);
 int pop3_quit(pop3 *p, char *err, size_t errlen);	/* commits the DELEs */
 void pop3_close(pop3 *p);				/* no QUIT: DELEs are undone */
 const char *pop3_tls_info(const pop3 *p);		/* NULL when plaintext */

@@ -104,6 +104,10 @@ int qw_sync(qwriter *w);
 int qw_publish(qwriter *w);
 int queue_sync_dir(const char *queue_dir, const char *state);
 void qw_abort(qwriter *w);		/* unlink the tmp file */
+/* Recovery for producers that batch: publish the complete, fsynced tmp/ file of queue
+ * ID id that a crashed process left unpublished. 1 published, 0 no such tmp file (it was
+ * published, or never written), -1 error (a partial file is left for queue_recover). */
+int queue_publish_orphan(const char *queue_dir, const char *id, char *err, size_t errlen);
 void qw_free(qwriter *w);		/* after commit or abort */
 
 /* --- reading (qmgr, agents, faxpost queue) --------------------------------- */

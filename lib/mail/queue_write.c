@@ -377,3 +377,41 @@ void qw_free(qwriter *w)
 	free(w->buf);
 	free(w);
 }
+
+int queue_publish_orphan(const char *queue_dir, const char *id, char *err, size_t errlen)
+{
+	char tmp[PATH_MAX], dst[PATH_MAX], name[QUEUE_ID_LEN + 1];
+	qfile *qf;
+
+	if (!queue_id_valid(id)) {
+		snprintf(err, errlen, "bad queue ID");
+		return -1;
+	}
+	/* tmp/ names are the ID's time stamp part (see qw_create) */
+	memcpy(name, id, 10);
+	name[10] = 0;
+	if (queue_path(tmp, sizeof(tmp), queue_dir, Q_TMP, name) < 0 ||
+	    queue_path(dst, sizeof(dst), queue_dir, Q_INCOMING, id) < 0) {
+		snprintf(err, errlen, "%s: path too long", queue_dir);
+		return -1;
+	}
+	if (access(tmp, F_OK) != 0)
+		return 0;
+	if (!(qf = qf_open(tmp, O_RDONLY, err, errlen)))
+		return -1;
+	if (fdatasync(qf->fd) < 0) {
+		snprintf(err, errlen, "fsync %s: %s", tmp, strerror(errno));
+		qf_close(qf);
+		return -1;
+	}
+	qf_close(qf);
+	if (queue_rename_noreplace(tmp, dst) < 0) {
+		snprintf(err, errlen, "rename %s: %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (queue_sync_dir(queue_dir, Q_INCOMING) < 0) {
+		snprintf(err, errlen, "fsync %s/%s: %s", queue_dir, Q_INCOMING, strerror(errno));
+		return -1;
+	}
+	return 1;
+}

@@ -294,6 +294,39 @@ class TestPopCrash(PopCase):
         print("  pop crash test: %d queued before kill -9, %d duplicates" % (first, dups))
 
 
+class TestPopRecovery(PopCase):
+    def test_crash_between_record_and_publish(self):
+        """popd-client dies after recording a batch's UIDLs but before publishing its
+        queue files: the restarted daemon publishes them from tmp/, and the next poll
+        only deletes the messages - nothing lost, nothing fetched twice."""
+        for i in range(10):
+            self.dv.deliver("fax", make_message(i))
+        self.set_mailbox()
+        self.inst.write_main_cf(service_throttle_time="1s")
+        os.environ["FAXPOST_CRASHPOINT"] = "pop_after_record"
+        try:
+            self.inst.start()
+        finally:
+            del os.environ["FAXPOST_CRASHPOINT"]
+        r = self.receive()
+        self.assertEqual(r.returncode, 1, "the crash must end the receive with an error")
+        self.inst.wait_log(r"recovered a fetched message left unpublished", timeout=20)
+        deadline = time.time() + 20
+        while time.time() < deadline and len(self.message_ids()) < 10:
+            time.sleep(0.2)
+        self.assertEqual(sorted(self.message_ids()), sorted(b"msg-%d" % i for i in range(10)))
+        self.assertEqual(self.inst.queue_files("tmp"), [], "every tmp file published")
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            r = self.receive()
+            if r.returncode == 0:
+                break
+            time.sleep(0.5)
+        self.assertIn("office: 0 fetched, 0 skipped, 10 deleted", r.stdout)
+        self.assertEqual(self.dv.count("fax"), 0)
+        self.assertEqual(len(self.message_ids()), 10)
+
+
 class TestProvider(unittest.TestCase):
     def test_provider_presets(self):
         inst = fixture.Instance("provider")
