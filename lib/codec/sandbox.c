@@ -228,6 +228,8 @@ static const char *death(int st)
 		default: return "converter killed";
 		}
 	}
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
+		return "converter stopped (out of memory: codec_memory_limit?)";
 	return "converter exited without a result";
 }
 
