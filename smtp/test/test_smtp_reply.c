@@ -223,6 +223,15 @@ START_TEST(t_body_fold)
 	ck_assert_int_eq(lines, 4);	/* 2501 octets -> 3 folded lines, then "." */
 	ck_assert(strncmp(r, "..x", 3) == 0);
 	free(r);
+	/* exactly 998 octets: unchanged; 999: one fold */
+	memset(in, 'y', 999);
+	r = encode(in, 998, 500);
+	ck_assert_int_eq(strlen(r), 998 + 2 + 3);
+	free(r);
+	r = encode(in, 999, 998);
+	ck_assert_int_eq(strlen(r), 998 + 3 + 1 + 2 + 3);
+	ck_assert(strncmp(r + 998, "\r\n y\r\n.\r\n", 9) == 0);
+	free(r);
 }
 END_TEST
 
