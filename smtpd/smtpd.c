@@ -20,6 +20,8 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 
+#include <openssl/ssl.h>
+
 #include "mail/config.h"
 #include "mail/daemon.h"
 #include "mail/dict.h"
@@ -360,6 +362,7 @@ static void load_tls(void)
 {
 	const char *cert = conf_str("smtpd_tls_cert_file");
 	const char *key = conf_str("smtpd_tls_key_file");
+	const char *v;
 	char err[512];
 
 	if (!*cert) {
@@ -375,6 +378,11 @@ static void load_tls(void)
 	smtpd_g.tls_ctx = tls_ctx_server(cert, *key ? key : cert, err, sizeof(err));
 	if (!smtpd_g.tls_ctx)
 		msg_fatal("smtpd_tls_cert_file %s: %s", cert, err);
+	v = conf_str("smtpd_tls_protocols");
+	if (strcmp(v, "TLSv1.3") == 0)
+		SSL_CTX_set_min_proto_version((SSL_CTX *)smtpd_g.tls_ctx, TLS1_3_VERSION);
+	else if (strcmp(v, "TLSv1.2") != 0)
+		msg_fatal("parameter smtpd_tls_protocols: \"%s\" is not TLSv1.2 or TLSv1.3", v);
 	if (smtpd_g.wrappermode)	/* already inside TLS: STARTTLS is not offered */
 		smtpd_g.conf.tls_level = SMTPD_TLS_MAY;
 }

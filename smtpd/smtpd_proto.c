@@ -129,6 +129,11 @@ const char *smtpd_proto_stage(const smtpd_sess *s)
 	}
 }
 
+int smtpd_proto_in_data(const smtpd_sess *s)
+{
+	return s->state == ST_DATA;
+}
+
 static const char *proto_name(const smtpd_sess *s)
 {
 	if (!s->esmtp)

@@ -169,8 +169,10 @@ void smtpd_proto_timeout(smtpd_sess *s);
 void smtpd_proto_shutdown(smtpd_sess *s);
 /* "ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4" for the disconnect line. */
 void smtpd_proto_counts(const smtpd_sess *s, buf *out);
-/* Does the session wait in DATA (for the timeout log: "after DATA")? */
+/* Where the session is, for logs: "CONNECT" "MAIL" "RCPT" "DATA" "END-OF-MESSAGE"... */
 const char *smtpd_proto_stage(const smtpd_sess *s);
+/* Is a message being received (between 354 and the end of data)? */
+int smtpd_proto_in_data(const smtpd_sess *s);
 
 /* The Received: header for the message in s (queue ID set), into out. */
 void smtpd_received(const smtpd_sess *s, buf *out);

@@ -416,7 +416,9 @@ static void conn_drive(conn *c)
 {
 	if (c->hs)
 		return;
-	if (daemon_stopping && !c->commit_wait && !c->closing) {
+	/* Stopping: a message being received may finish (and be committed); every
+	 * other session gets 421 at its next step. */
+	if (daemon_stopping && !c->commit_wait && !c->closing && !smtpd_proto_in_data(&c->s)) {
 		smtpd_proto_shutdown(&c->s);
 		c->closing = 1;
 	}
@@ -688,7 +690,7 @@ static void loop_shutdown_sessions(void)
 
 	for (c = sv.conns; c; c = next) {
 		next = c->next;
-		if (c->commit_wait || c->closing)
+		if (c->commit_wait || c->closing || smtpd_proto_in_data(&c->s))
 			continue;
 		if (c->hs) {
 			conn_close(c);

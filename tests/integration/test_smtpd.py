@@ -7,6 +7,7 @@ The test client (127.0.0.1) is outside mynetworks (127.0.0.2/32) unless said.
 import atexit
 import os
 import re
+import signal
 import smtplib
 import socket
 import subprocess
@@ -139,6 +140,37 @@ class SmtpdMain(unittest.TestCase):
         self.assertEqual(q["rcpt"], ["x@elsewhere.example"])
         self.inst.wait_log(r"%s: client=unknown\[127\.0\.0\.1\], sasl_method=PLAIN, "
                            r"sasl_username=alice" % files[0])
+
+    def test_swaks_starttls_auth(self):
+        before = self.inst.queue_files("incoming")
+        res = fixture.run(["swaks", "--server", "127.0.0.1:%d" % self.port, "--tls",
+                           "--tls-verify", "--tls-ca-path", self.ca["ca_cert"],
+                           "--tls-sni", "localhost",
+                           "--auth", "LOGIN", "--auth-user", "alice", "--auth-password", "secret",
+                           "--from", "alice@faxpost.test", "--to", "y@elsewhere.example"],
+                          timeout=30)
+        self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+        self.assertIn("235 2.7.0 Authentication successful", res.stdout)
+        self.assertEqual(len(new_files(self.inst, before)), 1)
+
+    def test_dsn_parameters_stored(self):
+        before = self.inst.queue_files("incoming")
+        r = self.raw()
+        r.cmd("EHLO t.example")
+        self.assertEqual(r.cmd("MAIL FROM:<a@example.org> RET=HDRS ENVID=env+2B1 BODY=8BITMIME")[0],
+                         250)
+        self.assertEqual(r.cmd("RCPT TO:<bob@faxpost.test> NOTIFY=SUCCESS,DELAY "
+                               "ORCPT=rfc822;bob+40faxpost.test")[0], 250)
+        self.assertEqual(r.cmd("DATA")[0], 354)
+        self.assertEqual(r.cmd("Subject: dsn\r\n\r\n\xe4\r\n.")[0], 250)
+        files = new_files(self.inst, before)
+        self.assertEqual(len(files), 1)
+        with open(os.path.join(self.inst.queue, "incoming", files[0]), "rb") as f:
+            raw = f.read()
+        self.assertIn(b"env+1", raw)                     # ENVID, xtext-decoded
+        self.assertIn(b"rfc822;bob@faxpost.test", raw)   # ORCPT, decoded
+        q = read_queue_file(os.path.join(self.inst.queue, "incoming", files[0]))
+        self.assertEqual(q.get("i"), "env+1")
 
     def test_smtplib_login_mechanism(self):
         with smtplib.SMTP("127.0.0.1", self.port, timeout=20) as s:
@@ -554,6 +586,30 @@ class SmtpdLimits(unittest.TestCase):
         inst.wait_log(r"SSL_accept error from unknown\[127\.0\.0\.1\]")
         stalled.close()
         garbage.close()
+
+    def test_stop_during_data(self):
+        """SIGTERM while a message is being sent: it is finished and queued, then 421."""
+        inst, p = self.run_standalone({})
+        r = Raw(p.port)
+        r.reply()
+        idle = Raw(p.port)
+        idle.reply()
+        r.cmd("EHLO t.example")
+        r.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@faxpost.test>\r\nDATA\r\n")
+        self.assertEqual([r.reply()[0] for _ in range(3)], [250, 250, 354])
+        r.send("Subject: stop\r\n\r\nfirst half\r\n")
+        time.sleep(0.3)
+        os.kill(p.pid, signal.SIGTERM)
+        self.assertEqual(idle.reply()[0], 421)          # idle sessions are told at once
+        time.sleep(0.3)
+        r.send("second half\r\n.\r\n")
+        self.assertEqual(r.reply()[0], 250)
+        self.assertEqual(r.reply()[0], 421)
+        self.assertEqual(p.wait(10), 0)
+        files = inst.queue_files("incoming")
+        self.assertEqual(len(files), 1)
+        q = read_queue_file(os.path.join(inst.queue, "incoming", files[0]))
+        self.assertIn(b"second half", q["content"])
 
     def test_no_tls_configured(self):
         inst, p = self.run_standalone({})
