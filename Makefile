@@ -109,7 +109,7 @@ deps:
 # lines are the runners' summaries (Check-style total, then "N passed, M failed") so
 # that CI can count. (POSIX sh has no pipefail: a failure is noted in a marker file.)
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(FUZZ_TARGETS)
 	@$(MAKE) --no-print-directory asan-unit-build
 	@rm -f $(BUILD)/unit.failed $(BUILD)/integration.failed; \
 	{ scripts/run-unit $(BUILD) $(BUILD)/asan 2>&1 || touch $(BUILD)/unit.failed; } \
@@ -157,8 +157,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_TARGETS)
 	@for b in $(BENCH_SCRIPTS); do echo "== $$b"; $$b $(BUILD) || exit 1; done
 
+# make fuzz: build every harness (tests/fuzz/module.mk) and run them FUZZ_TIME seconds
+# in all (default 600), FUZZ_JOBS at a time; crash reproducers are replayed first.
 fuzz: deps
 	@$(MAKE) --no-print-directory $(FUZZ_TARGETS)
+	@scripts/run-fuzz -T $(FUZZ_TIME) -j $(FUZZ_JOBS) $(BUILD)
 
 interop: deps
 	@$(MAKE) --no-print-directory all

@@ -9,8 +9,8 @@
  * compiled to NAME.db. A table that compiles is opened, walked, and every key it holds
  * is looked up. Oracles besides the sanitizers: a failed compile says why ("file:line:
  * ..."); every walked key looks up to exactly its walked value; keys are lower-case
- * unless DICT_CASE; neither key nor value holds a line end; a key missing from the
- * table is not found.
+ * unless DICT_CASE; neither key nor value holds a LF (a CR inside a line is data, as
+ * in postmap); a key missing from the table is not found.
  */
 #include <ctype.h>
 #include <string.h>
@@ -30,7 +30,7 @@ static int fuzz_entry(const char *key, const char *value, void *ctx)
 	fuzz_walk *w = ctx;
 	const char *got;
 
-	if (strpbrk(key, "\r\n") || strpbrk(value, "\r\n"))
+	if (strchr(key, '\n') || strchr(value, '\n'))
 		__builtin_trap();
 	for (const char *k = key; !w->cased && *k; k++)
 		if (isupper((unsigned char)*k))
