@@ -4,6 +4,7 @@
  *
  * FUZZ_LIBS: util
  * FUZZ_SRCS: smtp/reply.c
+ * FUZZ_ARGS: -max_len=20000
  *
  * Input: byte 0 picks the limits (line_limit 64/512/2048/8192 and max_lines
  * 3/100/1000/100000); the rest is what a hostile server says, written to a socketpair

@@ -3,6 +3,7 @@
  * fed the input as client bytes, storing messages in a real queue.
  *
  * FUZZ_LIBS: smtpdproto mail util
+ * FUZZ_ARGS: -max_len=40000
  *
  * Input: byte 0 picks settings (bit 0 line policy reject, bit 1 no TLS offered, bit 2
  * no AUTH, bit 3 CONNEG draft style, bit 4 trusted client, bit 5 pipelining allowed,
