@@ -29,6 +29,7 @@
 #include "util/buf.h"
 #include "util/msg.h"
 #include "body.h"
+#include "convert.h"
 #include "smtp.h"
 
 typedef struct sess {
@@ -45,6 +46,8 @@ typedef struct sess {
 	char peer[290];		/* host[ip]:port */
 	smtp_target t;
 	int uses;
+	int body_fd;		/* >= 0: send this (a converted copy) instead of the queue file */
+	off_t body_len;
 	int conperm;		/* the message is under CONPERM */
 	int ask_conneg;
 } sess;
@@ -308,7 +311,8 @@ static void sess_mail_cmd(sess *x, buf *cmd)
 
 	buf_printf(cmd, "MAIL FROM:<%s>", x->req->sender);
 	if (x->ehlo.features & EHLO_SIZE)
-		buf_printf(cmd, " SIZE=%lld", (long long)x->req->qf->content_len);
+		buf_printf(cmd, " SIZE=%lld", (long long)(x->body_fd >= 0 ? x->body_len
+							       : x->req->qf->content_len));
 	if (env->body_8bit && (x->ehlo.features & EHLO_8BITMIME))
 		buf_append_str(cmd, " BODY=8BITMIME");
 	if (x->ehlo.features & EHLO_DSN) {
@@ -367,8 +371,10 @@ static int sess_body(sess *x)
 
 	smtp_body_init(&enc);
 	buf_init(&out, 0);
-	for (off_t off = 0; off < x->req->qf->content_len; ) {
-		ssize_t n = qf_read_content(x->req->qf, off, in, sizeof in);
+	off_t total = x->body_fd >= 0 ? x->body_len : x->req->qf->content_len;
+	for (off_t off = 0; off < total; ) {
+		ssize_t n = x->body_fd >= 0 ? pread(x->body_fd, in, sizeof in, off)
+			: qf_read_content(x->req->qf, off, in, sizeof in);
 		if (n <= 0) {
 			buf_free(&out);
 			return sess_fail(x, "4.3.0", "cannot read the queue file");
@@ -622,6 +628,78 @@ static size_t sess_conneg_split(sess *x, char **caps, int *fits)
 	return bad;
 }
 
+/* The message permits conversion (Content-Convert): learn every recipient's
+ * capabilities first (probe transaction, RSET), then send the original to those it
+ * fits (or who gave none), and to each set of recipients with the same capabilities
+ * a copy converted by codecd, in a transaction of its own (RFC 4141 3.1). A failed
+ * conversion refuses those recipients under CONPERM (the status codecd gave: 5.6.3,
+ * 5.6.5, or 4.3.0 when it is unavailable); otherwise they get the original. */
+static int sess_convert_groups(sess *x, const smtp_conv *conv, int *want, char **caps)
+{
+	deliver_req *req = x->req;
+	int *orig = xcalloc(req->n, sizeof *orig), *grp = xcalloc(req->n, sizeof *grp);
+	int rc = 0, any_orig = 0;
+
+	if (sess_transaction(x, want, caps, 1) < 0) {
+		free(orig);
+		free(grp);
+		return -1;
+	}
+	for (size_t i = 0; i < req->n; i++) {
+		if (caps[i] && !req->rcpt[i].conneg)
+			req->rcpt[i].conneg = xstrdup(caps[i]);
+		if (!want[i] || req->rcpt[i].status[0])
+			continue;	/* refused at RCPT: final */
+		if (!caps[i] || smtp_conv_fits(conv, caps[i]))
+			orig[i] = any_orig = 1;
+	}
+	for (size_t i = 0; i < req->n && rc == 0; i++) {
+		if (!want[i] || req->rcpt[i].status[0] || orig[i] || grp[i])
+			continue;
+		/* everyone with the same capabilities shares one converted copy */
+		for (size_t k = i; k < req->n; k++)
+			if (grp[k] == 0 && want[k] && !req->rcpt[k].status[0] && !orig[k] && caps[k]
+			    && strcmp(caps[k], caps[i]) == 0)
+				grp[k] = 1;
+		char st[16], why[512];
+		off_t len = 0;
+		int fd = smtp_conv_make(conv, caps[i], x->cfg->queue_dir, x->cfg->helo_name,
+					x->cfg->codec_timeout, &len, st, sizeof st, why, sizeof why);
+		if (fd < 0) {
+			msg_info("%s: conversion for <%s> failed: %s %s", req->queue_id, req->rcpt[i].addr, st, why);
+			for (size_t k = 0; k < req->n; k++) {
+				if (!grp[k])
+					continue;
+				grp[k] = 2;	/* handled */
+				if (x->conperm)
+					deliver_req_status(req, k, st, why, NULL);
+				else
+					orig[k] = any_orig = 1;
+			}
+			continue;
+		}
+		msg_info("%s: converted for <%s> (%lld bytes) to match %s", req->queue_id,
+			 req->rcpt[i].addr, (long long)len, x->peer);
+		x->body_fd = fd;
+		x->body_len = len;
+		int *members = xcalloc(req->n, sizeof *members);
+		for (size_t k = 0; k < req->n; k++)
+			if (grp[k] == 1) {
+				members[k] = 1;
+				grp[k] = 2;
+			}
+		rc = sess_transaction(x, members, NULL, 0) < 0 ? -1 : 0;
+		free(members);
+		x->body_fd = -1;
+		close(fd);
+	}
+	if (rc == 0 && any_orig)
+		rc = sess_transaction(x, orig, NULL, 0) < 0 ? -1 : 0;
+	free(orig);
+	free(grp);
+	return rc;
+}
+
 static int sess_deliver(sess *x)
 {
 	deliver_req *req = x->req;
@@ -644,6 +722,15 @@ static int sess_deliver(sess *x)
 	}
 	if (x->ask_conneg)
 		caps = xcalloc(req->n, sizeof *caps);
+	if (x->ask_conneg) {
+		smtp_conv conv;
+		if (smtp_conv_load(req->qf, &conv) == 0 && conv.permitted) {
+			rc = sess_convert_groups(x, &conv, want, caps);
+			smtp_conv_free(&conv);
+			goto out;
+		}
+		smtp_conv_free(&conv);
+	}
 	if (!x->ask_conneg || !x->conperm || (x->ehlo.features & EHLO_CONPERM)) {
 		/* the original goes to everyone; CONNEG answers are recorded for qmgr */
 		rc = sess_transaction(x, want, caps, 0) < 0 ? -1 : 0;
@@ -821,6 +908,7 @@ int smtp_session(const smtp_cfg *cfg, deliver_req *req, const smtp_target *t,
 	int wrapper = cfg->wrappermode || t->port == 465;
 
 	x = xcalloc(1, sizeof *x);
+	x->body_fd = -1;
 	x->cfg = cfg;
 	x->t = *t;
 	sess_bind(x, req, why, whylen, why_status, stlen);

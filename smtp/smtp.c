@@ -157,6 +157,8 @@ static void smtp_post_jail(daemon_ctx *ctx)
 	cfg.dns_server = conf_str("dns_server");
 	cfg.default_port = (int)conf_int("smtp_tcp_port");
 	cfg.cache_time = conf_time("smtp_connection_cache_time_limit");
+	cfg.queue_dir = conf_str("queue_directory");
+	cfg.codec_timeout = (int)conf_time("codec_time_limit");
 	if (strcmp(cfg.tls_level, "none") != 0 || cfg.wrappermode) {
 		const char *caf = conf_str("smtp_tls_CAfile"), *cap = conf_str("smtp_tls_CApath");
 		cfg.tls = tls_ctx_client(caf[0] ? caf : NULL, cap[0] ? cap : NULL, err, sizeof err);

@@ -28,6 +28,8 @@ typedef struct smtp_cfg {
 	const char *dns_server;
 	int default_port;
 	long long cache_time;		/* seconds a connection is kept for reuse; 0 = off */
+	const char *queue_dir;		/* for private/codecd */
+	int codec_timeout;		/* seconds */
 } smtp_cfg;
 
 /* One connection attempt's target. */

@@ -285,6 +285,68 @@ class ConnegClient(unittest.TestCase):
             self.assertEqual(pf.wait_sent(1), ["FAX=+4930999@ifax.example"])
 
 
+class ConnegConvert(unittest.TestCase):
+    """RFC 4141 conversion on the client side: the next hop says by CONNEG that the
+    fax recipient takes MH only; the message (CONPERM, Content-Convert: ANY) carries
+    an MMR TIFF, so our smtp has codecd convert it and sends the converted copy with
+    new Content-Features and a Content-Previous; Content-Convert is kept."""
+
+    @unittest.skipUnless(shutil.which("tiffinfo"), "needs tiffinfo")
+    def test_convert_for_recipient_capabilities(self):
+        import base64
+        import email
+        port, bport = fixture.free_port(), fixture.free_port()
+        caps = ("(& (image-file-structure=TIFF-minimal) (MRC-mode=0) (color=Binary) "
+                "(dpi=204) (dpi-xyratio=[204/98,204/196]) (image-coding=MH) (paper-size=A4))")
+        b = fixture.Instance("convert-b", ["%d inet n - n - 1 smtpd" % bport],
+                             mydestination="b.test", fax_domains="fax.b.test",
+                             fax_capabilities=caps)
+        a = fixture.Instance("convert-a", services(port, ["codecd unix - n n - 2 codecd"]),
+                             mydestination="faxpost.test", relayhost="[127.0.0.1]:%d" % bport,
+                             smtp_tls_security_level="none")
+        doc = os.path.join(a.dir, "doc.tif")
+        r = a.faxpost("convert", os.path.join(os.path.dirname(fixture.SRC), "shared", "corpus", "src", "email.txt")
+                      if False else "-", "--type", "text/plain",
+                      "--to", "(& (image-coding=MMR) (dpi=204) (dpi-xyratio=204/196))", "-o", doc,
+                      input="Hello fax\nsecond line\n")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with open(doc, "rb") as f:
+            tiff = f.read()
+        b64 = base64.encodebytes(tiff).decode().replace("\n", "\r\n")
+        features = ("(& (image-file-structure=TIFF-limited) (MRC-mode=0) (color=Binary) "
+                    "(dpi=204) (dpi-xyratio=204/196) (image-coding=MMR))")
+        msg = ("From: alice@faxpost.test\r\nTo: FAX=+4930123@fax.b.test\r\nSubject: conv\r\n"
+               "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"BND\"\r\n\r\n"
+               "--BND\r\nContent-Type: text/plain\r\n\r\ncover text\r\n"
+               "--BND\r\nContent-Type: image/tiff; application=faxbw\r\n"
+               "Content-Transfer-Encoding: base64\r\nContent-Features: %s\r\n"
+               "Content-Convert: ANY\r\n\r\n%s--BND--\r\n" % (features, b64))
+        with b, a:
+            send(port, "alice@faxpost.test", ["FAX=+4930123@fax.b.test"], body=msg,
+                 mail_options=["CONPERM"])
+            a.wait_log(r"converted for <FAX=\+4930123@fax\.b\.test> \(\d+ bytes\)")
+            a.wait_log(r"to=<FAX=\+4930123@fax\.b\.test>.*status=sent")
+            ids = wait_until(lambda: b.queue_files("incoming"), what="message at B")
+            shown = b.faxpost("queue", "show", ids[0]).stdout
+            body = shown.split("*** MESSAGE CONTENTS", 1)[1].split("\n", 1)[1]
+            body = body.rsplit("*** MESSAGE FILE END", 1)[0]
+            m = email.message_from_string(body)
+            parts = [p for p in m.walk() if p.get_content_type() == "image/tiff"]
+            self.assertEqual(len(parts), 1)
+            part = parts[0]
+            self.assertEqual(part["Content-Convert"], "ANY")
+            self.assertIn("image-coding=MH)", part["Content-Features"])
+            self.assertIn("By faxpost.test;", part["Content-Previous"])
+            self.assertIn("image-coding=MMR", part["Content-Previous"])
+            self.assertIn("cover text", body)
+            out = os.path.join(a.dir, "converted.tif")
+            with open(out, "wb") as f:
+                f.write(part.get_payload(decode=True))
+            info = fixture.run(["tiffinfo", out]).stdout
+            self.assertIn("CCITT Group 3", info)
+            self.assertNotIn("2-D encoding", info)
+
+
 def dnsmasq(port, *records):
     """dnsmasq on 127.0.0.1:port (UDP+TCP) answering only from its command line."""
     p = fixture.Proc(["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--no-poll",
