@@ -11,7 +11,6 @@
  * queue file (qw_create/qw_envelope/qw_content; the commit runs on the commit threads,
  * see smtpd_server.c). A bad setting stops the start with the parameter's name.
  */
-#include <crypt.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,39 +117,21 @@ static int hook_rcpt_check(smtpd_sess *s, const addr_path *p, buf *reply)
 
 /* --- AUTH ------------------------------------------------------------------------ */
 
-/* Constant time for equal lengths: the hash string is not secret, the comparison
- * time still should not tell how much of a guess matched. */
-static int same_string(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b), i;
-	unsigned char d = na != nb;
-
-	for (i = 0; i < na && i < nb; i++)
-		d |= (unsigned char)(a[i] ^ b[i]);
-	return d == 0;
-}
-
+/* The hash is looked up here (the table is not thread-safe); crypt runs on an auth
+ * thread (smtpd_auth.c), so a slow hash never stalls the other sessions. */
 static int hook_auth_check(smtpd_sess *s, const char *user, const char *pass)
 {
-	struct crypt_data cd;
-	const char *hash, *got;
 	char key[256];
 	size_t i;
 
 	if (!smtpd_g.sasl_db)
 		return -1;
-	if (str_copy(key, sizeof(key), user) < 0 || !*key)
-		return 0;
+	if (str_copy(key, sizeof(key), user) < 0)
+		key[0] = 0;
 	for (i = 0; key[i]; i++)
 		key[i] = (char)tolower((unsigned char)key[i]);
-	hash = dict_lookup(smtpd_g.sasl_db, key);
-	memset(&cd, 0, sizeof(cd));
-	/* An unknown user costs a crypt too, so timing does not tell who exists. */
-	got = crypt_r(pass, hash ? hash : "$6$faxpostnouser$", &cd);
-	if (!hash || !got || got[0] == '*')
-		return 0;
-	(void)s;
-	return same_string(got, hash);
+	smtpd_server_auth_submit(s, pass, key[0] ? dict_lookup(smtpd_g.sasl_db, key) : NULL);
+	return SMTPD_AUTH_PENDING;
 }
 
 /* --- queue file -------------------------------------------------------------- */

@@ -33,5 +33,7 @@ typedef struct smtpd_global {
 extern smtpd_global smtpd_g;
 
 void smtpd_server_loop(daemon_ctx *ctx);
+/* Start the crypt of pass against hash (NULL: unknown user) for session s. */
+void smtpd_server_auth_submit(smtpd_sess *s, const char *pass, const char *hash);
 
 #endif

@@ -22,7 +22,7 @@
 #include "smtpd_proto.h"
 #include "util/msg.h"
 
-enum { ST_CMD, ST_DATA, ST_AUTH, ST_WAIT_COMMIT, ST_WAIT_TLS, ST_CLOSED };
+enum { ST_CMD, ST_DATA, ST_AUTH, ST_WAIT_COMMIT, ST_WAIT_TLS, ST_WAIT_AUTH, ST_CLOSED };
 enum { AUTH_NONE, AUTH_PLAIN, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
 enum { BAD_NONE, BAD_BARE, BAD_SIZE, BAD_WRITE, BAD_HOPS, BAD_NUL };
 
@@ -125,6 +125,7 @@ const char *smtpd_proto_stage(const smtpd_sess *s)
 	case ST_AUTH: return "AUTH";
 	case ST_WAIT_TLS: return "STARTTLS";
 	case ST_WAIT_COMMIT: return "END-OF-MESSAGE";
+	case ST_WAIT_AUTH: return "AUTH";
 	default: return s->in_mail ? (s->nrcpt ? "RCPT" : "MAIL") : "CONNECT";
 	}
 }
@@ -315,10 +316,9 @@ void smtpd_proto_tls_started(smtpd_sess *s, const char *info)
 	s->state = ST_CMD;
 }
 
-static int auth_result(smtpd_sess *s, const char *user, const char *pass, const char *mech)
+/* The outcome of a credentials check (now, or later from the I/O layer). */
+static int auth_finish(smtpd_sess *s, int r, const char *user, const char *mech)
 {
-	int r = s->hooks->auth_check ? s->hooks->auth_check(s, user, pass) : 0;
-
 	s->state = ST_CMD;
 	s->auth_mech = AUTH_NONE;
 	if (r > 0) {
@@ -339,6 +339,32 @@ static int auth_result(smtpd_sess *s, const char *user, const char *pass, const 
 	reply(s, "535 5.7.8 Error: authentication failed");
 	s->pause_ms = s->conf->auth_failure_delay_ms;
 	return s->pause_ms > 0 ? SMTPD_ACT_PAUSE : SMTPD_ACT_READ;
+}
+
+static int auth_result(smtpd_sess *s, const char *user, const char *pass, const char *mech)
+{
+	int r = s->hooks->auth_check ? s->hooks->auth_check(s, user, pass) : 0;
+
+	if (r == SMTPD_AUTH_PENDING) {
+		set_str(&s->auth_login_user, user);	/* the name waits here */
+		str_copy(s->auth_trying, sizeof(s->auth_trying), mech);
+		s->state = ST_WAIT_AUTH;
+		return SMTPD_ACT_AUTH;
+	}
+	return auth_finish(s, r, user, mech);
+}
+
+int smtpd_proto_auth_done(smtpd_sess *s, int result)
+{
+	char *user = s->auth_login_user;
+	int act;
+
+	if (s->state != ST_WAIT_AUTH)
+		msg_panic("%s: auth_done without a pending check", s->client);
+	s->auth_login_user = NULL;
+	act = auth_finish(s, result, user ? user : "", s->auth_trying);
+	free(user);
+	return act;
 }
 
 /* PLAIN (RFC 4616): authzid NUL authcid NUL passwd. */
@@ -365,9 +391,14 @@ static int auth_plain(smtpd_sess *s, const char *b64)
 	}
 	user++;
 	pass++;
-	if (*authz && strcmp(authz, user) != 0)
-		return auth_result(s, user, "\001", "PLAIN");	/* cannot match any hash */
-	return auth_result(s, user, pass, "PLAIN");
+	{
+		/* an authzid other than the user cannot match any hash */
+		int act = auth_result(s, user, *authz && strcmp(authz, user) != 0 ? "\001" : pass,
+				      "PLAIN");
+
+		explicit_bzero(dec, sizeof(dec));
+		return act;
+	}
 }
 
 static int auth_login_step(smtpd_sess *s, const char *b64)
@@ -389,7 +420,16 @@ static int auth_login_step(smtpd_sess *s, const char *b64)
 		reply(s, "334 UGFzc3dvcmQ6");
 		return SMTPD_ACT_READ;
 	}
-	return auth_result(s, s->auth_login_user ? s->auth_login_user : "", dec, "LOGIN");
+	{
+		char *user = s->auth_login_user ? s->auth_login_user : xstrdup("");
+		int act;
+
+		s->auth_login_user = NULL;
+		act = auth_result(s, user, dec, "LOGIN");
+		explicit_bzero(dec, sizeof(dec));
+		free(user);
+		return act;
+	}
 }
 
 static int cmd_auth(smtpd_sess *s, const char *arg)
@@ -1162,6 +1202,10 @@ int smtpd_proto_run(smtpd_sess *s)
 		}
 		if (s->state == ST_WAIT_TLS) {
 			act = SMTPD_ACT_STARTTLS;
+			break;
+		}
+		if (s->state == ST_WAIT_AUTH) {
+			act = SMTPD_ACT_AUTH;
 			break;
 		}
 		if (s->state == ST_DATA) {

@@ -35,7 +35,10 @@ enum {
 	SMTPD_ACT_STARTTLS,	/* send out, then handshake, then call tls_started() */
 	SMTPD_ACT_PAUSE,	/* wait sess->pause_ms, then send out and run again */
 	SMTPD_ACT_CLOSE,	/* send out, then close */
+	SMTPD_ACT_AUTH,		/* a password check runs: call auth_done() with its result */
 };
+
+#define SMTPD_AUTH_PENDING 2	/* auth_check(): the answer comes by smtpd_proto_auth_done() */
 
 enum { SMTPD_LINES_NORMALIZE = 0, SMTPD_LINES_REJECT };
 enum { SMTPD_TLS_NONE = 0, SMTPD_TLS_MAY, SMTPD_TLS_ENCRYPT };
@@ -80,7 +83,7 @@ typedef struct smtpd_hooks {
 	int (*rcpt_check)(smtpd_sess *s, const addr_path *rcpt, buf *reply);
 	/* RFC 2533 capabilities of rcpt, canonical text into out: 1 known, 0 unknown. */
 	int (*caps_lookup)(smtpd_sess *s, const addr_path *rcpt, buf *out);
-	/* 1 good credentials, 0 bad, -1 temporary failure. */
+	/* 1 good credentials, 0 bad, -1 temporary failure, or SMTPD_AUTH_PENDING. */
 	int (*auth_check)(smtpd_sess *s, const char *user, const char *pass);
 	/* Open a queue file for the envelope in s (queue ID into s->queue_id); 0 ok,
 	 * else a whole reply ("451 4.3.0 Error: queue file write error") into reply. */
@@ -114,6 +117,7 @@ struct smtpd_sess {
 	int esmtp;		/* EHLO was used */
 	char *auth_user;
 	char auth_method[8];	/* "PLAIN" or "LOGIN" once authenticated */
+	char auth_trying[8];	/* the mechanism of a pending check */
 	int auth_mech;		/* during an AUTH exchange */
 	char *auth_login_user;
 	int auth_failures;
@@ -162,6 +166,9 @@ int smtpd_proto_feed(smtpd_sess *s, const void *p, size_t n);
 int smtpd_proto_run(smtpd_sess *s);
 /* After SMTPD_ACT_COMMIT: ok = 1 durable (250), 0 failed (451). */
 void smtpd_proto_commit_done(smtpd_sess *s, int ok);
+/* After SMTPD_ACT_AUTH: result 1 good, 0 bad, -1 temporary failure. Returns the next
+ * SMTPD_ACT_* (READ, PAUSE after a failure, CLOSE at the failure limit). */
+int smtpd_proto_auth_done(smtpd_sess *s, int result);
 /* After SMTPD_ACT_STARTTLS: the handshake is done; state is reset (RFC 3207). */
 void smtpd_proto_tls_started(smtpd_sess *s, const char *info);
 /* Timeout or server shutdown: a 421 into out. */

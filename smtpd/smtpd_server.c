@@ -31,6 +31,7 @@
 #include "mail/queue.h"
 #include "mail/queue_crash.h"
 #include "smtpd.h"
+#include "smtpd_auth.h"
 #include "smtpd_commit.h"
 #include "util/msg.h"
 
@@ -39,6 +40,9 @@
 #define IP_BUCKETS 1024
 
 enum { TAG_LISTEN = 1, TAG_COMMIT, TAG_STATUS };
+
+/* A thread works for this session: it must not be freed, read or timed out. */
+#define conn_busy(c) ((c)->commit_wait || (c)->auth_wait)
 
 typedef struct ipcount {
 	char addr[64];
@@ -57,6 +61,7 @@ typedef struct conn {
 	int closing;		/* flush out, then close */
 	int eof;		/* the client closed its side */
 	int commit_wait;
+	int auth_wait;		/* a password check runs on an auth thread */
 	int paused;
 	int detached;		/* out of epoll: closed while its commit runs */
 	long long pause_until;
@@ -65,12 +70,14 @@ typedef struct conn {
 	unsigned events;	/* registered epoll events */
 	ipcount *ipc;
 	commit_job job;
+	auth_job ajob;
 	struct conn *prev, *next;
 } conn;
 
 static struct {
 	int epfd;
 	int commit_fd;
+	int auth_fd;
 	int status_fd;
 	int nlisten;
 	int listen_fds[DAEMON_MAX_LISTEN];
@@ -78,7 +85,7 @@ static struct {
 	int nconns;
 	int npaused;
 	ipcount *ip[IP_BUCKETS];
-	char tag_listen[DAEMON_MAX_LISTEN], tag_commit, tag_status;
+	char tag_listen[DAEMON_MAX_LISTEN], tag_commit, tag_status, tag_auth;
 	char rbuf[READ_CHUNK];
 } sv;
 
@@ -138,7 +145,7 @@ static void ip_put(ipcount *p)
 
 static int conn_may_read(const conn *c)
 {
-	return !c->commit_wait && !c->paused && !c->closing && !c->want_tls && !c->eof &&
+	return !conn_busy(c) && !c->paused && !c->closing && !c->want_tls && !c->eof &&
 	       c->s.out.len < OUT_HIGH;
 }
 
@@ -202,11 +209,11 @@ static void conn_free(conn *c)
 static void conn_close(conn *c)
 {
 	c->closing = 1;
-	if (!c->commit_wait) {
+	if (!conn_busy(c)) {
 		conn_free(c);
 		return;
 	}
-	/* a hung-up socket would report EPOLLHUP until the commit is answered */
+	/* a hung-up socket would report EPOLLHUP until the thread is done */
 	epoll_ctl(sv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	c->detached = 1;
 }
@@ -407,6 +414,9 @@ static void conn_act(conn *c, int act)
 	case SMTPD_ACT_CLOSE:
 		c->closing = 1;
 		break;
+	case SMTPD_ACT_AUTH:	/* the hook has submitted c->ajob */
+		c->auth_wait = 1;
+		break;
 	}
 }
 
@@ -418,11 +428,11 @@ static void conn_drive(conn *c)
 		return;
 	/* Stopping: a message being received may finish (and be committed); every
 	 * other session gets 421 at its next step. */
-	if (daemon_stopping && !c->commit_wait && !c->closing && !smtpd_proto_in_data(&c->s)) {
+	if (daemon_stopping && !conn_busy(c) && !c->closing && !smtpd_proto_in_data(&c->s)) {
 		smtpd_proto_shutdown(&c->s);
 		c->closing = 1;
 	}
-	if (!c->commit_wait && !c->paused && !c->closing && !c->want_tls) {
+	if (!conn_busy(c) && !c->paused && !c->closing && !c->want_tls) {
 		conn_act(c, smtpd_proto_run(&c->s));
 		if (c->s.progress != c->progress) {
 			c->progress = c->s.progress;
@@ -433,7 +443,7 @@ static void conn_drive(conn *c)
 		conn_close(c);
 		return;
 	}
-	if (c->closing && c->s.out.len == 0 && !c->commit_wait) {
+	if (c->closing && c->s.out.len == 0 && !conn_busy(c)) {
 		conn_free(c);
 		return;
 	}
@@ -441,7 +451,7 @@ static void conn_drive(conn *c)
 		tls_start(c, 0);
 		return;
 	}
-	if (c->eof && !c->commit_wait && !c->closing) {
+	if (c->eof && !conn_busy(c) && !c->closing) {
 		if (c->s.in.len == 0 || !conn_may_read(c)) {
 			msg_info("lost connection after %s from %s", smtpd_proto_stage(&c->s),
 				 c->s.client);
@@ -459,7 +469,7 @@ static void conn_event(conn *c, unsigned ev)
 		return;
 	}
 	if ((ev & (EPOLLERR | EPOLLHUP)) && !(ev & EPOLLIN)) {
-		if (!c->commit_wait) {
+		if (!conn_busy(c)) {
 			msg_info("lost connection after %s from %s", smtpd_proto_stage(&c->s),
 				 c->s.client);
 		}
@@ -601,6 +611,36 @@ static void commits_done(void)
 		queue_trigger(smtpd_g.queue_dir, TRIGGER_NEW);
 }
 
+/* Password checks done by the auth threads. */
+static void auths_done(void)
+{
+	auth_job *j = auth_collect(), *next;
+
+	for (; j; j = next) {
+		conn *c = j->owner;
+
+		next = j->next;
+		c->auth_wait = 0;
+		if (c->closing) {	/* the client left meanwhile */
+			conn_free(c);
+			continue;
+		}
+		conn_act(c, smtpd_proto_auth_done(&c->s, j->result));
+		conn_drive(c);
+	}
+}
+
+/* The auth_check hook's asynchronous half (smtpd.c looks the hash up). */
+void smtpd_server_auth_submit(smtpd_sess *s, const char *pass, const char *hash)
+{
+	conn *c = s->app;
+
+	c->ajob.owner = c;
+	c->ajob.pass = xstrdup(pass);
+	c->ajob.hash = hash ? xstrdup(hash) : NULL;
+	auth_submit(&c->ajob);
+}
+
 static void timers(long long now)
 {
 	conn *c, *next;
@@ -613,7 +653,7 @@ static void timers(long long now)
 			conn_drive(c);
 			continue;
 		}
-		if (c->commit_wait || now < c->deadline)
+		if (conn_busy(c) || now < c->deadline)
 			continue;
 		if (c->closing) {	/* the client does not take its last reply */
 			conn_free(c);
@@ -662,6 +702,10 @@ static void loop_setup(daemon_ctx *ctx)
 	}
 	sv.commit_fd = commit_start(smtpd_g.queue_dir, smtpd_g.commit_threads);
 	loop_add(sv.commit_fd, &sv.tag_commit, EPOLLIN);
+	if (smtpd_g.conf.sasl_enable) {
+		sv.auth_fd = auth_start(2);
+		loop_add(sv.auth_fd, &sv.tag_auth, EPOLLIN);
+	}
 	/* Master's status pipe: POLLERR when master closes its end. Stand-alone there is
 	 * none (fd 3 is then whatever, e.g. the log file: only a FIFO counts). */
 	sv.status_fd = -1;
@@ -690,7 +734,7 @@ static void loop_shutdown_sessions(void)
 
 	for (c = sv.conns; c; c = next) {
 		next = c->next;
-		if (c->commit_wait || c->closing || smtpd_proto_in_data(&c->s))
+		if (conn_busy(c) || c->closing || smtpd_proto_in_data(&c->s))
 			continue;
 		if (c->hs) {
 			conn_close(c);
@@ -709,6 +753,10 @@ static void loop_dispatch(struct epoll_event *e)
 
 	if (tag == &sv.tag_commit) {
 		commits_done();
+		return;
+	}
+	if (tag == &sv.tag_auth) {
+		auths_done();
 		return;
 	}
 	if (tag == &sv.tag_status) {

@@ -43,6 +43,8 @@ static int t_auth(smtpd_sess *s, const char *user, const char *pass)
 	(void)s;
 	if (strcmp(user, "tempfail") == 0)
 		return -1;
+	if (strcmp(user, "slow") == 0)
+		return SMTPD_AUTH_PENDING;
 	return strcmp(user, "alice") == 0 && strcmp(pass, "secret") == 0;
 }
 
@@ -517,6 +519,32 @@ START_TEST(test_auth)
 }
 END_TEST
 
+START_TEST(test_auth_pending)
+{
+	smtpd_sess s;
+
+	tls_session(&s);
+	/* "\0slow\0pw": the check goes to a thread; input waits meanwhile */
+	ck_assert_str_eq(talk(&s, "AUTH PLAIN AHNsb3cAcHc=\r\nNOOP\r\n"), "");
+	ck_assert_int_eq(last_act, SMTPD_ACT_AUTH);
+	ck_assert_str_eq(talk(&s, ""), "");
+	ck_assert_int_eq(smtpd_proto_auth_done(&s, 1), SMTPD_ACT_READ);
+	ck_assert_str_eq(s.auth_user, "slow");
+	ck_assert_str_eq(s.auth_method, "PLAIN");
+	ck_assert_str_eq(talk(&s, ""), "235 2.7.0 Authentication successful\r\n250 2.0.0 Ok\r\n");
+	close_sess(&s);
+
+	tls_session(&s);	/* LOGIN, failing later */
+	talk(&s, "AUTH LOGIN c2xvdw==\r\n");
+	ck_assert_str_eq(talk(&s, "cHc=\r\n"), "");
+	ck_assert_int_eq(last_act, SMTPD_ACT_AUTH);
+	ck_assert_int_eq(smtpd_proto_auth_done(&s, 0), SMTPD_ACT_PAUSE);
+	ck_assert_str_eq(talk(&s, ""), "535 5.7.8 Error: authentication failed\r\n");
+	ck_assert_ptr_null(s.auth_user);
+	close_sess(&s);
+}
+END_TEST
+
 START_TEST(test_b64)
 {
 	char out[64];
@@ -864,6 +892,7 @@ static Suite *smtpd_suite(void)
 	tcase_add_test(tc, test_helo_no_pipelining);
 	tcase_add_test(tc, test_starttls);
 	tcase_add_test(tc, test_auth);
+	tcase_add_test(tc, test_auth_pending);
 	tcase_add_test(tc, test_b64);
 	tcase_add_test(tc, test_relay);
 	tcase_add_test(tc, test_nets);
