@@ -179,7 +179,8 @@ static void q_names_load(const char *qdir, q_names *out)
 		out->v[out->n++] = xstrdup(e.id);
 	}
 	queue_scan_close(s);
-	qsort(out->v, out->n, sizeof *out->v, q_cmp);
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof *out->v, q_cmp);
 }
 
 static int q_names_has(const q_names *names, const char *id)
