@@ -20,6 +20,11 @@
 #define MBITS 7
 
 static uint16_t white_tab[1 << WBITS], black_tab[1 << BBITS];
+/* Two terminating codes at once (colour c then the other) when both fit in PBITS bits:
+ * r1 << 10 | r2 << 4 | total length; 0 = not covered. Short run pairs are what
+ * halftones and the horizontal mode are made of. */
+#define PBITS 12
+static uint16_t pair_tab[2][1 << PBITS];
 static uint8_t mode_tab[1 << MBITS];
 
 /* mode_tab entries: length in bits 0-3; mode in bits 4-6, or for vertical modes
@@ -50,8 +55,29 @@ static void vmode_fill(uint32_t code, unsigned len, int d)
 		mode_tab[(code << (MBITS - len)) + s] = (uint8_t)(M_VFLAG | (d + 3) << 4 | len);
 }
 
+static void pair_fill(void)
+{
+	for (int c = 0; c < 2; c++) {
+		const t4_code *first = c ? t4_black_term : t4_white_term;
+		const t4_code *second = c ? t4_white_term : t4_black_term;
+		for (uint32_t r1 = 0; r1 < 64; r1++) {
+			for (uint32_t r2 = 0; r2 < 64; r2++) {
+				unsigned len = first[r1].len + second[r2].len;
+				uint32_t code, shift;
+				if (len > PBITS)
+					continue;
+				code = first[r1].code << second[r2].len | second[r2].code;
+				shift = PBITS - len;
+				for (uint32_t s = 0; s < (1u << shift); s++)
+					pair_tab[c][(code << shift) + s] = (uint16_t)(r1 << 10 | r2 << 4 | len);
+			}
+		}
+	}
+}
+
 __attribute__((constructor)) static void t4_dec_init(void)
 {
+	pair_fill();
 	for (uint32_t r = 0; r < 64; r++) {
 		tab_fill(white_tab, WBITS, &t4_white_term[r], r);
 		tab_fill(black_tab, BBITS, &t4_black_term[r], r);
@@ -167,7 +193,23 @@ static int dec_1d(bitr *bp, uint32_t *cur, size_t *nout, uint32_t width)
 	int color = 0;
 
 	while (pos < width) {
-		int64_t r = dec_run(b, color, width);
+		int64_t r;
+		if (color == 0) {
+			/* A white and a black run in one lookup, unless the line ends between. */
+			uint16_t e;
+			if (b->n < 16)
+				br_fill(b);
+			e = pair_tab[0][b->bits >> (64 - PBITS)];
+			if (e && pos + (e >> 10) < width && pos + (e >> 10) + (e >> 4 & 63) <= width) {
+				br_skip(b, e & 15);
+				pos += e >> 10;
+				cur[n++] = pos;
+				pos += e >> 4 & 63;
+				cur[n++] = pos;
+				continue;
+			}
+		}
+		r = dec_run(b, color, width);
 		if (r < 0 || pos + (uint64_t)r > width) {
 			*bp = lb;
 			return -1;
@@ -198,7 +240,7 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 
 	while (a0 < w) {
 		int32_t b1, a1;
-		uint32_t e;
+		uint32_t e, pe;
 
 		while ((int32_t)ref[jb] <= a0)
 			jb += 2;
@@ -206,20 +248,33 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 		if (b->n < 16)
 			br_fill(b);
 		if ((int64_t)b->bits < 0) {
-			/* V0, the commonest code: no table lookup on the critical path. */
-			br_skip(b, 1);
-			a1 = b1;
-			if (a1 <= a0) {
-				rc = -1;
-				goto out;
-			}
-			cur[n++] = (uint32_t)a1;
-			a0 = a1;
-			color ^= 1;
-			jb++;
+			/*
+			 * V0, the commonest code, needs no table: a run of k V0 codes (k
+			 * leading one bits) copies k reference changes. b1 > a0 holds for
+			 * the first; each next one must exceed a0 too, else the general
+			 * path takes over (zero-length runs in the reference).
+			 */
+			uint64_t inv = ~b->bits;
+			int k = inv ? __builtin_clzll(inv) : 64, i = 0;
+			if (k > b->n)
+				k = b->n;
+			do {
+				a1 = (int32_t)ref[jb];
+				if (a1 <= a0)
+					break;
+				cur[n++] = (uint32_t)a1;
+				a0 = a1;
+				jb++;
+				i++;
+			} while (i < k && a1 < w);
+			color ^= i & 1;
+			br_skip(b, (unsigned)i);
 			continue;
 		}
+		/* The run pair after an H code (3 bits) is looked up at the same time as
+		 * the mode, so that H costs one table latency, not two. */
 		e = mode_tab[b->bits >> (64 - MBITS)];
+		pe = pair_tab[color][(b->bits << 3) >> (64 - PBITS)];
 		br_skip(b, e & 15);
 		if (e & M_VFLAG) {
 			int d = (int)((e >> 4) & 7) - 3;
@@ -234,9 +289,16 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 			jb = (d < 0 && jb > 0) ? jb - 1 : jb + 1;
 		} else if ((e >> 4) == M_H) {
 			int32_t start = a0 < 0 ? 0 : a0;
-			int64_t r1 = dec_run(b, color, width), r2;
-			if (r1 < 0 || (r2 = dec_run(b, color ^ 1, width)) < 0 ||
-			    start + r1 + r2 > w || start + r1 + r2 <= a0) {
+			int64_t r1, r2;
+			if (pe) {
+				br_skip(b, pe & 15);
+				r1 = pe >> 10;
+				r2 = pe >> 4 & 63;
+			} else {
+				r1 = dec_run(b, color, width);
+				r2 = r1 < 0 ? -1 : dec_run(b, color ^ 1, width);
+			}
+			if (r1 < 0 || r2 < 0 || start + r1 + r2 > w || start + r1 + r2 <= a0) {
 				rc = -1;
 				goto out;
 			}
@@ -379,6 +441,8 @@ static void finish_row(dec_state *s, size_t n, int bad)
 		/* Regenerate: repeat the previous row, keep its reference line. */
 		if (s->y > 0)
 			memcpy(page_row(s->pg, s->y), page_row(s->pg, s->y - 1), s->pg->stride);
+		else
+			memset(page_row(s->pg, 0), 0, s->pg->stride);
 		s->res->bad_lines++;
 		if (++s->bad_run > s->res->max_bad_run)
 			s->res->max_bad_run = s->bad_run;
