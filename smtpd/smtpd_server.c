@@ -698,7 +698,8 @@ static void loop_setup(daemon_ctx *ctx)
 
 		sv.listen_fds[i] = fd;
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);	/* shared with siblings */
-		loop_add(fd, &sv.tag_listen[i], EPOLLIN);
+		/* EPOLLEXCLUSIVE: a new connection wakes one sibling, not all of them */
+		loop_add(fd, &sv.tag_listen[i], EPOLLIN | EPOLLEXCLUSIVE);
 	}
 	sv.commit_fd = commit_start(smtpd_g.queue_dir, smtpd_g.commit_threads);
 	loop_add(sv.commit_fd, &sv.tag_commit, EPOLLIN);
