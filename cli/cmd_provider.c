@@ -31,14 +31,6 @@ static int provider_usage(FILE *fp)
 	return fp == stdout ? 0 : 2;
 }
 
-static void provider_path(char *out, size_t size, const char *name)
-{
-	if (name[0] == '/')
-		snprintf(out, size, "%s", name);
-	else
-		snprintf(out, size, "%s/%s", config_directory(), name);
-}
-
 static void provider_print(void *ctx, const char *key, const mailbox *p)
 {
 	printf("%-12s %-38s pop %s:%s %-5s smtp %s:%s %s\n", key, p->display, p->server, p->port,
@@ -123,8 +115,8 @@ int cmd_provider(int argc, char **argv)
 	mailbox mb;
 	buf text;
 
-	provider_path(providers, sizeof(providers), conf_str("pop_providers"));
-	provider_path(boxes, sizeof(boxes), conf_str("pop_mailboxes"));
+	mailbox_conf_path(providers, sizeof(providers), "pop_providers");
+	mailbox_conf_path(boxes, sizeof(boxes), "pop_mailboxes");
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return provider_usage(stdout);

@@ -12,13 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mail/config.h"
 #include "mail/daemon.h"
-#include "mail/dict.h"
 #include "mail/ipc.h"
 #include "mail/ipc_proto.h"
 #include "fetch.h"
@@ -38,55 +36,10 @@ typedef struct popd {
 
 static popd state;
 
-/* A relative path in main.cf is relative to the config directory. */
-static void popd_path(char *out, size_t size, const char *name)
-{
-	if (name[0] == '/')
-		snprintf(out, size, "%s", name);
-	else
-		snprintf(out, size, "%s/%s", config_directory(), name);
-}
-
 static int popd_load(char *err, size_t errlen)
 {
-	char path[4096], prov[4096];
-
-	popd_path(path, sizeof(path), conf_str("pop_mailboxes"));
-	popd_path(prov, sizeof(prov), conf_str("pop_providers"));
-	if (access(path, F_OK) != 0) {
-		state.nboxes = 0;
-		return 0;
-	}
-	state.nboxes = mailbox_load(path, prov, state.boxes, MAX_MAILBOXES, err, errlen);
+	state.nboxes = mailbox_load_conf(state.boxes, MAX_MAILBOXES, err, errlen);
 	return state.nboxes < 0 ? -1 : 0;
-}
-
-/* The password of a mailbox, or NULL (logged). Refuses a world-readable table. */
-static char *popd_password(const char *name)
-{
-	char path[4096], db[4200], err[256];
-	struct stat st;
-	const char *v;
-	char *pw = NULL;
-	dict *d;
-
-	popd_path(path, sizeof(path), conf_str("pop_password_maps"));
-	snprintf(db, sizeof(db), "%s.db", path);
-	if ((stat(path, &st) == 0 && (st.st_mode & S_IROTH)) ||
-	    (stat(db, &st) == 0 && (st.st_mode & S_IROTH))) {
-		msg_warn("%s is world-readable: refusing to use its passwords (chmod 600 it)", path);
-		return NULL;
-	}
-	if (!(d = dict_open(path, DICT_CASE | DICT_REQUIRED, err, sizeof(err)))) {
-		msg_warn("pop %s: no password: %s", name, err);
-		return NULL;
-	}
-	if ((v = dict_lookup(d, name)) != NULL)
-		pw = xstrdup(v);
-	else
-		msg_warn("pop %s: no password for this mailbox in %s", name, path);
-	dict_close(d);
-	return pw;
 }
 
 static time_t *popd_last_poll(const char *name)
@@ -128,7 +81,7 @@ static int popd_poll(const mailbox *mb, client *c)
 {
 	char err[512] = "";
 	fetch_stats st;
-	char *pw = popd_password(mb->name);
+	char *pw = mailbox_password(mb->name, err, sizeof(err));
 	int rc = -1;
 
 	memset(&st, 0, sizeof(st));
@@ -138,8 +91,6 @@ static int popd_poll(const mailbox *mb, client *c)
 				   popd_progress, c, err, sizeof(err));
 		explicit_bzero(pw, strlen(pw));
 		free(pw);
-	} else {
-		snprintf(err, sizeof(err), "no usable password for mailbox %s", mb->name);
 	}
 	if (rc < 0)
 		msg_warn("pop %s: server=%s:%s: %s", mb->name, mb->server, mb->port, err);

@@ -9,8 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "mail/config.h"
+#include "mail/dict.h"
 #include "mail/pop_mailbox.h"
 #include "util/buf.h"
 #include "util/msg.h"
@@ -365,4 +369,98 @@ int mailbox_each_preset(const char *providers, void (*fn)(void *ctx, const char 
 	if (c.open)
 		fn(ctx, c.mb.name, &c.mb);
 	return 0;
+}
+
+void mailbox_conf_path(char *out, size_t size, const char *param)
+{
+	const char *name = conf_str(param);
+
+	if (name[0] == '/')
+		snprintf(out, size, "%s", name);
+	else
+		snprintf(out, size, "%s/%s", config_directory(), name);
+}
+
+int mailbox_load_conf(mailbox *out, size_t max, char *err, size_t errlen)
+{
+	char path[4096], prov[4096];
+
+	mailbox_conf_path(path, sizeof(path), "pop_mailboxes");
+	mailbox_conf_path(prov, sizeof(prov), "pop_providers");
+	if (access(path, F_OK) != 0)
+		return 0;
+	return mailbox_load(path, prov, out, max, err, errlen);
+}
+
+char *mailbox_password(const char *name, char *err, size_t errlen)
+{
+	char path[4096], db[4200], why[256];
+	struct stat st;
+	const char *v;
+	char *pw = NULL;
+	dict *d;
+
+	mailbox_conf_path(path, sizeof(path), "pop_password_maps");
+	snprintf(db, sizeof(db), "%s.db", path);
+	if ((stat(path, &st) == 0 && (st.st_mode & S_IROTH)) ||
+	    (stat(db, &st) == 0 && (st.st_mode & S_IROTH))) {
+		snprintf(err, errlen, "%s is world-readable: refusing to use its passwords"
+			 " (chmod 600 it and its .db)", path);
+		return NULL;
+	}
+	if (!(d = dict_open(path, DICT_CASE | DICT_REQUIRED, why, sizeof(why)))) {
+		snprintf(err, errlen, "no password for mailbox %s: %s", name, why);
+		return NULL;
+	}
+	if ((v = dict_lookup(d, name)) != NULL)
+		pw = xstrdup(v);
+	else
+		snprintf(err, errlen, "no password for mailbox %s in %s", name, path);
+	dict_close(d);
+	return pw;
+}
+
+int pop_before_smtp(char *err, size_t errlen)
+{
+	static time_t last;
+	const char *want = conf_str("smtp_pop_before_smtp_mailbox");
+	mailbox boxes[16];
+	const mailbox *mb = NULL;
+	pop3_opts o;
+	char *pw;
+	int n, rc;
+
+	if (last && time(NULL) - last < conf_time("smtp_pop_before_smtp_interval"))
+		return 0;
+	if ((n = mailbox_load_conf(boxes, 16, err, errlen)) < 0)
+		return -1;
+	for (int i = 0; i < n && !mb; i++)
+		if (!want[0] || !strcmp(boxes[i].name, want))
+			mb = &boxes[i];
+	if (!mb) {
+		snprintf(err, errlen, "POP-before-SMTP: no mailbox %s in pop_mailboxes",
+			 want[0] ? want : "at all");
+		return -1;
+	}
+	if (!(pw = mailbox_password(mb->name, err, errlen)))
+		return -1;
+	memset(&o, 0, sizeof(o));
+	o.host = mb->server;
+	o.port = mb->port;
+	o.tls = mb->tls;
+	o.verify = mb->verify;
+	o.ca_file = *conf_str("pop_tls_ca_file") ? conf_str("pop_tls_ca_file") : NULL;
+	o.user = mb->user;
+	o.password = pw;
+	o.apop = mb->apop;
+	o.allow_plaintext_auth = mb->allow_plaintext;
+	o.timeout_ms = (int)(conf_time("pop_timeout") * 1000);
+	rc = pop3_login_only(&o, err, errlen);
+	explicit_bzero(pw, strlen(pw));
+	free(pw);
+	if (rc == 0) {
+		last = time(NULL);
+		msg_info("POP-before-SMTP: logged in to %s (mailbox %s)", mb->server, mb->name);
+	}
+	return rc;
 }

@@ -50,4 +50,18 @@ int mailbox_each_preset(const char *providers, void (*fn)(void *ctx, const char 
 			const mailbox *preset), void *ctx, char *err, size_t errlen);
 const char *mailbox_tls_name(pop3_tls_mode t);
 
+/* A main.cf file name relative to the config directory, made absolute. */
+void mailbox_conf_path(char *out, size_t size, const char *param);
+/* Load the mailboxes named by main.cf (pop_mailboxes, pop_providers); 0 when the file
+ * does not exist. */
+int mailbox_load_conf(mailbox *out, size_t max, char *err, size_t errlen);
+/* The password of mailbox NAME from pop_password_maps (malloc'd; the caller wipes and
+ * frees it), or NULL with err set. Refuses a world-readable table. */
+char *mailbox_password(const char *name, char *err, size_t errlen);
+
+/* POP-before-SMTP: log in to the configured mailbox (smtp_pop_before_smtp_mailbox, or
+ * the first) unless that was done less than smtp_pop_before_smtp_interval ago in this
+ * process. 0 ok, -1 with err set. */
+int pop_before_smtp(char *err, size_t errlen);
+
 #endif
