@@ -31,6 +31,19 @@
 
 master_state master;
 
+/* Workers get -c DIR and run in queue_directory: a relative DIR must not stay so. */
+static void master_absolute_config_dir(void)
+{
+	char *abs = realpath(master.config_dir, NULL);
+
+	if (!abs) {
+		fprintf(stderr, "master: configuration folder %s: %s\n", master.config_dir,
+			strerror(errno));
+		exit(1);
+	}
+	master.config_dir = abs;
+}
+
 static void master_usage(void)
 {
 	fprintf(stderr, "usage: master [-c CONFIG_DIR] [-f] [-v]\n");
@@ -126,6 +139,10 @@ static void master_init(void)
 		master_conf_fatal(err);
 	if (master_make_dirs(err, sizeof(err)) < 0)
 		msg_fatal("%s", err);
+	/* As Postfix: master and every worker run in queue_directory, whatever the
+	 * folder of whoever started master. */
+	if (chdir(conf_str("queue_directory")) < 0)
+		msg_fatal("chdir %s: %s", conf_str("queue_directory"), strerror(errno));
 	master_open_log(1);
 	if (master_services_load(&master.services, err, sizeof(err)) < 0)
 		master_conf_fatal(err);
@@ -191,6 +208,7 @@ int main(int argc, char **argv)
 		master_usage();
 	if (!master.config_dir)
 		master.config_dir = "/etc/faxpost";
+	master_absolute_config_dir();
 	if (master.verbose)
 		msg_set_verbose(master.verbose);
 	umask(022);
