@@ -249,6 +249,13 @@ static void local_serve(daemon_ctx *ctx, int fd)
 	deliver_req_free(&req);
 }
 
+static void local_close_map(void)
+{
+	if (local_map)
+		dict_close(local_map);
+	local_map = NULL;
+}
+
 static void local_post_jail(daemon_ctx *ctx)
 {
 	const char *maps = conf_str("local_mailbox_maps");
@@ -258,6 +265,7 @@ static void local_post_jail(daemon_ctx *ctx)
 	local_delim = conf_str("local_recipient_delimiter");
 	if (maps[0] && (local_map = dict_open(maps, 0, err, sizeof err)) == NULL)
 		msg_fatal("local_mailbox_maps = %s: %s", maps, err);
+	atexit(local_close_map);	/* Berkeley DB frees its buffers only on close */
 	if (gethostname(local_host, sizeof local_host) < 0 || local_host[0] == 0)
 		snprintf(local_host, sizeof local_host, "localhost");
 	local_host[sizeof local_host - 1] = 0;

@@ -214,6 +214,12 @@ static void qm_loop(daemon_ctx *ctx)
 			q->scan_incoming = 1;
 	}
 	msg_info("stopping: %zu deliveries in flight are left to their agents", q->ninflight);
+	if (q->transport_map)
+		dict_close(q->transport_map);
+	if (q->alias_map)
+		dict_close(q->alias_map);
+	if (q->book_map)
+		dict_close(q->book_map);
 	free(pfd);
 	free(pjob);
 }

@@ -130,6 +130,13 @@ static int smtp_ms(const char *param)
 	return v > 0 && v < 2000000000 ? (int)v : 300000;
 }
 
+static void smtp_close_maps(void)
+{
+	if (cfg.passwords)
+		dict_close(cfg.passwords);
+	cfg.passwords = NULL;
+}
+
 static void smtp_post_jail(daemon_ctx *ctx)
 {
 	char err[512];
@@ -168,6 +175,7 @@ static void smtp_post_jail(daemon_ctx *ctx)
 	atexit(smtp_cache_close);	/* QUIT a kept connection when the process ends */
 	if (maps[0] && (cfg.passwords = dict_open(maps, 0, err, sizeof err)) == NULL)
 		msg_fatal("smtp_sasl_password_maps = %s: %s", maps, err);
+	atexit(smtp_close_maps);
 }
 
 int main(int argc, char **argv)
