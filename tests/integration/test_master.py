@@ -126,6 +126,24 @@ class MasterTest(unittest.TestCase):
         finally:
             inst.stop()
 
+    def test_workers_leave_when_master_dies(self):
+        port = free_port()
+        with echo_instance("md", ["127.0.0.1:%d inet n - n - 2 test-echod" % port,
+                                  "echo unix - - n - 1 test-echod"]) as inst:
+            greet(port)
+            deadline = time.monotonic() + 5
+            while len(inst.children()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            kids = inst.children()
+            self.assertEqual(len(kids), 3)
+            os.kill(inst.master.pid, signal.SIGKILL)
+            inst.master.wait(5)
+            # The status pipe breaks: every single server exits on its own.
+            deadline = time.monotonic() + 5
+            while [k for k in kids if fixture._proc_stat(k)] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual([k for k in kids if fixture._proc_stat(k)], [])
+
     def test_second_master_refused(self):
         port = free_port()
         with echo_instance("m2", ["127.0.0.1:%d inet n - n - 1 test-echod" % port]) as inst:
