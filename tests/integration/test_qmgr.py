@@ -107,6 +107,42 @@ class QmgrLocal(unittest.TestCase):
                        and not inst.queue_files("deferred"), what="an empty queue")
 
 
+class LocalDiskFull(unittest.TestCase):
+    @unittest.skipUnless(os.geteuid() == 0, "needs root (mounts a small tmpfs)")
+    def test_full_disk_defers_then_delivers(self):
+        """A mailbox file system that is full defers (4.3.1), never bounces; once
+        there is room the retry delivers."""
+        port = fixture.free_port()
+        inst = fixture.Instance("local-full", services(port), mydestination="faxpost.test",
+                                minimal_backoff_time="1s", maximal_backoff_time="1s",
+                                queue_run_delay="1s")
+        mnt = os.path.join(inst.dir, "mailfs")
+        os.makedirs(mnt)
+        r = fixture.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", mnt])
+        if r.returncode != 0:
+            self.skipTest("cannot mount tmpfs: %s" % r.stderr)
+        try:
+            filler = os.path.join(mnt, "filler")
+            with open(filler, "wb") as f:
+                try:
+                    f.write(b"x" * (1 << 20))
+                except OSError:
+                    pass
+            inst.write_main_cf(local_mailbox_base=mnt)
+            with inst:
+                send(port, "alice@example.com", ["anna@faxpost.test"],
+                     body="Subject: big\r\n\r\n" + "y" * 20000 + "\r\n")
+                inst.wait_log(r"to=<anna@faxpost\.test>.*dsn=4\.3\.1, status=deferred \(cannot write maildir .*No space left on device\)")
+                self.assertFalse([l for l in inst.log_lines() if "status=bounced" in l])
+                os.unlink(filler)
+                inst.wait_log(r"to=<anna@faxpost\.test>.*status=sent \(delivered to maildir\)", timeout=15)
+                files = os.listdir(os.path.join(mnt, "anna", "Maildir", "new"))
+                self.assertEqual(len(files), 1)
+                self.assertEqual(os.listdir(os.path.join(mnt, "anna", "Maildir", "tmp")), [])
+        finally:
+            fixture.run(["umount", "-l", mnt])
+
+
 class QmgrAliases(unittest.TestCase):
     def test_address_book_alias_expansion_and_transport_table(self):
         """The address book turns a short name into a FAX= address (fax transport);
