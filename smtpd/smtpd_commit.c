@@ -88,7 +88,9 @@ static void *commit_thread(void *arg)
 		if (!cq.todo)
 			cq.todo_tail = &cq.todo;
 		pthread_mutex_unlock(&cq.lock);
-		j->ok = qw_finish(j->w) == 0 && qw_sync(j->w) == 0;
+		j->ok = (j->tail.len == 0 || qw_content(j->w, j->tail.data, j->tail.len) == 0) &&
+			qw_finish(j->w) == 0 && qw_sync(j->w) == 0;
+		buf_free(&j->tail);
 		pthread_mutex_lock(&cq.lock);
 		j->next = cq.synced;
 		cq.synced = j;

@@ -1,8 +1,8 @@
 /*
  * smtpd_commit.h - group commit of queue files on a few threads.
  *
- * Contract: the event loop submits finished queue writers; commit threads take every
- * job waiting (a batch), run qw_finish + qw_sync on each, qw_publish them, fsync
+ * Contract: the event loop submits finished queue writers with the tail of their
+ * content; a commit thread writes the tail (qw_content), runs qw_finish + qw_sync, qw_publish them, fsync
  * incoming/ once for the batch, and hand the jobs back with ok set. Done jobs are
  * collected by the loop after the eventfd (commit_fd) becomes readable. The threads
  * never touch a session or the log; the loop alone replies 250 and frees writers.
@@ -11,9 +11,11 @@
 #define FAXPOST_SMTPD_COMMIT_H
 
 #include "mail/queue.h"
+#include "util/buf.h"
 
 typedef struct commit_job {
 	qwriter *w;
+	buf tail;		/* content still to write (the thread writes and frees it) */
 	void *owner;		/* the connection waiting for the result */
 	int ok;			/* 1 = durable in incoming/ */
 	int published;		/* renamed (even if the directory fsync failed) */

@@ -26,7 +26,7 @@ enum { ST_CMD, ST_DATA, ST_AUTH, ST_WAIT_COMMIT, ST_WAIT_TLS, ST_WAIT_AUTH, ST_C
 enum { AUTH_NONE, AUTH_PLAIN, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
 enum { BAD_NONE, BAD_BARE, BAD_SIZE, BAD_WRITE, BAD_HOPS, BAD_NUL };
 
-#define CONTENT_FLUSH (64 * 1024)
+#define CONTENT_FLUSH SMTPD_CONTENT_HOLD
 
 static const char *const cmd_names[SC_NCMD] = {
 	"helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "rset",
@@ -965,10 +965,11 @@ static int data_end(smtpd_sess *s)
 {
 	const char *why = NULL;
 
-	if (!s->data_bad && s->content.len > 0 &&
-	    s->hooks->msg_write(s, s->content.data, s->content.len) < 0)
-		s->data_bad = BAD_WRITE;
-	buf_reset(&s->content);
+	/* The tail of the content (all of a message up to SMTPD_CONTENT_HOLD) stays in
+	 * s->content: the I/O layer takes it (smtpd_proto_take_content) and writes it on
+	 * a commit thread, so the loop does not block on file writes. */
+	if (s->data_bad)
+		buf_reset(&s->content);
 	if (!s->data_bad && s->conf->hopcount_limit > 0 && s->data_hops > s->conf->hopcount_limit)
 		s->data_bad = BAD_HOPS;
 	switch (s->data_bad) {
@@ -987,6 +988,12 @@ static int data_end(smtpd_sess *s)
 	}
 	s->state = ST_WAIT_COMMIT;
 	return SMTPD_ACT_COMMIT;
+}
+
+void smtpd_proto_take_content(smtpd_sess *s, buf *dst)
+{
+	*dst = s->content;
+	buf_init(&s->content, 0);
 }
 
 void smtpd_proto_commit_done(smtpd_sess *s, int ok)

@@ -26,6 +26,7 @@
 #define SMTPD_AUTH_LINE_MAX 12288	/* RFC 4954 AUTH exchange line */
 #define SMTPD_LINE_CAP (32 * 1024)	/* beyond: 500 and close */
 #define SMTPD_DATA_PIECE 8192		/* a text line longer than this goes on in pieces */
+#define SMTPD_CONTENT_HOLD (128 * 1024)	/* message content kept in memory before a write */
 #define SMTPD_IN_LIMIT (SMTPD_LINE_CAP + 128 * 1024)	/* unprocessed input per session */
 
 /* What run() wants the I/O layer to do. */
@@ -164,6 +165,9 @@ void smtpd_proto_greet(smtpd_sess *s);
 int smtpd_proto_feed(smtpd_sess *s, const void *p, size_t n);
 /* Process buffered input; returns SMTPD_ACT_*. */
 int smtpd_proto_run(smtpd_sess *s);
+/* With SMTPD_ACT_COMMIT: the content not yet given to msg_write (the whole message
+ * when it is small) moves into dst (caller frees); it belongs at the end of the file. */
+void smtpd_proto_take_content(smtpd_sess *s, buf *dst);
 /* After SMTPD_ACT_COMMIT: ok = 1 durable (250), 0 failed (451). */
 void smtpd_proto_commit_done(smtpd_sess *s, int ok);
 /* After SMTPD_ACT_AUTH: result 1 good, 0 bad, -1 temporary failure. Returns the next

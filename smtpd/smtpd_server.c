@@ -401,6 +401,7 @@ static void conn_act(conn *c, int act)
 		c->commit_wait = 1;
 		c->job.w = c->s.msg;
 		c->job.owner = c;
+		smtpd_proto_take_content(&c->s, &c->job.tail);
 		commit_submit(&c->job);
 		break;
 	case SMTPD_ACT_STARTTLS:

@@ -122,6 +122,11 @@ static const char *talk_n(smtpd_sess *s, const char *in, size_t n)
 	for (;;) {
 		last_act = smtpd_proto_run(s);
 		if (last_act == SMTPD_ACT_COMMIT) {
+			buf tail;
+
+			smtpd_proto_take_content(s, &tail);
+			buf_append(&stored, tail.data, tail.len);
+			buf_free(&tail);
 			if (commits < 8) {
 				size_t k, n2 = stored.len < sizeof(committed[0]) - 1 ?
 					       stored.len : sizeof(committed[0]) - 1;
