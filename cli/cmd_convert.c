@@ -15,10 +15,9 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "codec/client.h"
 #include "codec/sandbox.h"
 #include "mail/config.h"
-#include "mail/ipc.h"
-#include "mail/ipc_proto.h"
 
 static int convert_usage(FILE *fp)
 {
@@ -50,66 +49,10 @@ static const char *coding_name(const codec_target *t)
 	       t->coding == T4_MR ? "MR" : "MH";
 }
 
-static int via_codecd(const int *fds, const char *const *types, int n, int out, const char *target,
-		      codec_result *r, char *prof, size_t proflen, char *coding, size_t codinglen)
-{
-	char path[4096], err[256], key[32];
-	ipc_msg *req, *rep;
-	int sock, rc;
-	int64_t v;
-	const char *s;
-
-	if (!cli_config_ok) {
-		fprintf(stderr, "faxpost convert: --server needs the configuration (-c)\n");
-		return -1;
-	}
-	snprintf(path, sizeof(path), "%s/private/codecd", conf_str("queue_directory"));
-	if ((sock = ipc_connect(path, 5000)) < 0) {
-		fprintf(stderr, "faxpost convert: cannot reach codecd (%s)\n", path);
-		return -1;
-	}
-	req = ipc_new(IPC_CONVERT);
-	ipc_put_str(req, "target", target ? target : "");
-	ipc_put_int(req, "in_count", n);
-	for (int i = 0; i < n; i++) {
-		if (types[i]) {
-			snprintf(key, sizeof(key), "in_type.%d", i);
-			ipc_put_str(req, key, types[i]);
-		}
-		ipc_put_fd(req, fds[i]);
-	}
-	ipc_put_fd(req, out);
-	rc = ipc_send(sock, req, 10000);
-	ipc_free(req);
-	rep = rc < 0 ? NULL : ipc_recv(sock, 65536, (int)(conf_time("codec_time_limit") + 30) * 1000, err, sizeof(err));
-	close(sock);
-	if (!rep) {
-		fprintf(stderr, "faxpost convert: no answer from codecd\n");
-		return -1;
-	}
-	memset(r, 0, sizeof(*r));
-	snprintf(r->status, sizeof(r->status), "%s", (s = ipc_get_str(rep, "status")) ? s : "4.3.0");
-	snprintf(r->reason, sizeof(r->reason), "%s", (s = ipc_get_str(rep, "reason")) ? s : "");
-	if (ipc_get_int(rep, "pages", &v) == 0)
-		r->pages = (size_t)v;
-	if (ipc_get_int(rep, "xres", &v) == 0)
-		r->target.xres = (unsigned)v;
-	if (ipc_get_int(rep, "yres", &v) == 0)
-		r->target.yres = (unsigned)v;
-	if (ipc_get_int(rep, "width", &v) == 0)
-		r->target.width = (uint32_t)v;
-	snprintf(prof, proflen, "%s", (s = ipc_get_str(rep, "profile")) ? s : "?");
-	snprintf(coding, codinglen, "%s", (s = ipc_get_str(rep, "coding")) ? s : "?");
-	r->target.paper_name = "";
-	ipc_free(rep);
-	return 0;
-}
-
 int cmd_convert(int argc, char **argv)
 {
 	const char *types[CODEC_MAX_PARTS], *target = NULL, *outpath = NULL, *next_type = NULL;
 	int fds[CODEC_MAX_PARTS], n = 0, server = 0, out, rc;
-	char prof[8] = "", coding[8] = "";
 	codec_limits lim;
 	codec_result r;
 
@@ -149,9 +92,17 @@ int cmd_convert(int argc, char **argv)
 		return 1;
 	}
 	convert_limits(&lim);
-	if (server)
-		rc = via_codecd(fds, types, n, out, target, &r, prof, sizeof(prof), coding, sizeof(coding));
-	else
+	if (server && !cli_config_ok) {
+		fprintf(stderr, "faxpost convert: --server needs the configuration (-c)\n");
+		rc = -1;
+	} else if (server) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/private/codecd", conf_str("queue_directory"));
+		rc = codecd_convert(path, fds, types, (size_t)n, out, target,
+				    (int)(lim.wall_seconds + 30) * 1000, &r);
+		if (rc < 0)
+			fprintf(stderr, "faxpost convert: %s %s\n", r.status, r.reason);
+	} else
 		rc = codec_job_run(fds, types, (size_t)n, out, target, &lim, &r);
 	for (int i = 0; i < n; i++)
 		close(fds[i]);
@@ -165,13 +116,9 @@ int cmd_convert(int argc, char **argv)
 		unlink(outpath);
 		return 1;
 	}
-	if (!server) {
-		snprintf(prof, sizeof(prof), "%s", r.target.profile == TIFF_PROFILE_S ? "S" :
-			 r.target.profile == TIFF_PROFILE_J ? "J" : "F");
-		snprintf(coding, sizeof(coding), "%s", coding_name(&r.target));
-	}
-	printf("%s: %zu pages, profile %s %s %ux%u, width %u%s%s%s\n", outpath, r.pages, prof, coding,
-	       r.target.xres, r.target.yres, r.target.width, r.target.paper_name && *r.target.paper_name ? " (" : "",
-	       r.target.paper_name ? r.target.paper_name : "", r.target.paper_name && *r.target.paper_name ? ")" : "");
+	printf("%s: %zu pages, profile %s %s %ux%u, width %u (%s)\n", outpath, r.pages,
+	       r.target.profile == TIFF_PROFILE_S ? "S" : r.target.profile == TIFF_PROFILE_J ? "J" : "F",
+	       coding_name(&r.target), r.target.xres, r.target.yres, r.target.width,
+	       r.target.paper_name ? r.target.paper_name : "A4");
 	return 0;
 }
