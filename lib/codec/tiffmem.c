@@ -83,6 +83,9 @@ static void mem_unmap(thandle_t h, void *base, toff_t size)
 }
 
 static int mem_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+static int mem_error(TIFF *tif, void *user, const char *module, const char *fmt, va_list ap)
 {
 	tiffmem *m = user;
 
