@@ -143,6 +143,37 @@ class LocalDiskFull(unittest.TestCase):
             fixture.run(["umount", "-l", mnt])
 
 
+class QmgrRelayedDsn(unittest.TestCase):
+    def test_notify_success_relayed_vs_passed_on(self):
+        """NOTIFY=SUCCESS through a hop without DSN: we send a "relayed" DSN; through a
+        hop with DSN the parameters go on and we send none."""
+        port, sport = fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("qmgr-relayed", services(port), mydestination="faxpost.test",
+                                relayhost="[127.0.0.1]:%d" % sport, smtp_tls_security_level="none",
+                                smtp_connection_cache_time_limit="0s")
+        spool = os.path.join(inst.dir, "sink")
+        with inst:
+            with sink(sport, spool, "-N"):     # no DSN announced
+                send(port, "alice@faxpost.test", ["r1@remote.example"], rcpt_options=["NOTIFY=SUCCESS"])
+                inst.wait_log(r"sender delivery status notification: \w+")
+                files = wait_until(lambda: maildir_files(inst, "alice"), what="relayed DSN")
+                text = open(files[0], "rb").read()
+                self.assertIn(b"Action: relayed", text)
+                self.assertIn(b"Final-Recipient: rfc822; r1@remote.example", text)
+                got = wait_until(lambda: sink_files(spool), what="message at sink")
+                self.assertNotIn(b"NOTIFY=", got[0])
+            mark = inst.log_mark()
+            with sink(sport, spool):            # DSN announced: passed on
+                send(port, "alice@faxpost.test", ["r2@remote.example"], rcpt_options=["NOTIFY=SUCCESS"])
+                inst.wait_log(r"to=<r2@remote\.example>.*status=sent", since=mark)
+                inst.wait_log(r": removed", since=mark)
+                got = wait_until(lambda: len(sink_files(spool)) == 2 and sink_files(spool), what="2nd message")
+                self.assertTrue(any(b"<r2@remote.example> NOTIFY=SUCCESS" in g for g in got))
+                time.sleep(0.3)
+                self.assertEqual(len(maildir_files(inst, "alice")), 1)
+                self.assertFalse([l for l in inst.log_lines()[mark:] if "delivery status notification" in l])
+
+
 class QmgrAliases(unittest.TestCase):
     def test_address_book_alias_expansion_and_transport_table(self):
         """The address book turns a short name into a FAX= address (fax transport);
