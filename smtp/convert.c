@@ -121,27 +121,41 @@ static void conv_take_part(smtp_conv *c, size_t hdr, size_t body, size_t end, in
 
 int smtp_conv_load(qfile *qf, smtp_conv *c)
 {
+	char *msg;
+	size_t len;
+
 	memset(c, 0, sizeof *c);
 	if (qf->content_len > SMTP_CONV_MAX)
 		return 0;
-	c->len = (size_t)qf->content_len;
-	c->msg = xmalloc(c->len + 1);
-	for (size_t off = 0; off < c->len; ) {
-		ssize_t n = qf_read_content(qf, (off_t)off, c->msg + off, c->len - off);
-		if (n <= 0)
+	len = (size_t)qf->content_len;
+	msg = xmalloc(len + 1);
+	for (size_t off = 0; off < len; ) {
+		ssize_t n = qf_read_content(qf, (off_t)off, msg + off, len - off);
+		if (n <= 0) {
+			free(msg);
 			return -1;
+		}
 		off += (size_t)n;
 	}
-	c->msg[c->len] = 0;
+	msg[len] = 0;
+	smtp_conv_parse(c, msg, len);
+	return 0;
+}
+
+void smtp_conv_parse(smtp_conv *c, char *msg, size_t len)
+{
+	memset(c, 0, sizeof *c);
+	c->msg = msg;
+	c->len = len;
 	size_t body = conv_body_start(c->msg, 0, c->len);
 	conv_take_part(c, 0, body, c->len, 1);
 	if (c->permitted)
-		return 0;
+		return;
 	char *ct = conv_header(c->msg, 0, body, "Content-Type");
 	char *bd = ct && strncasecmp(ct, "multipart/", 10) == 0 ? conv_boundary(ct) : NULL;
 	free(ct);
 	if (bd == NULL)
-		return 0;
+		return;
 	/* parts: "\r\n--bd" delimiters (the first may start the body) */
 	buf delim;
 	buf_init(&delim, 0);
@@ -164,7 +178,6 @@ int smtp_conv_load(qfile *qf, smtp_conv *c)
 	}
 	buf_free(&delim);
 	free(bd);
-	return 0;
 }
 
 void smtp_conv_free(smtp_conv *c)

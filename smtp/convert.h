@@ -37,6 +37,8 @@ typedef struct smtp_conv {
 } smtp_conv;
 
 int smtp_conv_load(qfile *qf, smtp_conv *conv);
+/* The same on a message in memory (msg: len bytes + NUL, malloc'd; conv owns it). */
+void smtp_conv_parse(smtp_conv *conv, char *msg, size_t len);
 void smtp_conv_free(smtp_conv *conv);
 /* 1 fits (or nothing known), 0 does not fit. */
 int smtp_conv_fits(const smtp_conv *conv, const char *caps);

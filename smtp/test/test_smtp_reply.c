@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../body.h"
+#include "../convert.h"
 #include "../reply.h"
 
 /* Feed "a\nb\n..." line by line; returns the last feed result. */
@@ -235,6 +236,64 @@ START_TEST(t_body_fold)
 }
 END_TEST
 
+static const char mp[] =
+	"From: a@b\r\nContent-Type: multipart/mixed;\r\n boundary=\"XX\"\r\n\r\n"
+	"preamble\r\n--XX\r\nContent-Type: text/plain\r\n\r\ncover\r\n"
+	"--XX\r\nContent-Type: image/tiff\r\nContent-Transfer-Encoding: base64\r\n"
+	"Content-Features: (& (image-coding=MMR) (dpi=204))\r\nContent-Convert: ANY\r\n\r\n"
+	"SUkqAA==\r\n--XX--\r\n";
+
+static void parse(smtp_conv *c, const char *text, size_t len)
+{
+	char *m = malloc(len + 1);
+	memcpy(m, text, len);
+	m[len] = 0;
+	smtp_conv_parse(c, m, len);
+}
+
+START_TEST(t_conv_parse)
+{
+	smtp_conv c;
+	parse(&c, mp, sizeof mp - 1);
+	ck_assert_int_eq(c.permitted, 1);
+	ck_assert_str_eq(c.convert, "ANY");
+	ck_assert_str_eq(c.features, "(& (image-coding=MMR) (dpi=204))");
+	ck_assert_int_eq(c.top, 0);
+	ck_assert(strncmp(mp + c.part_body, "SUkqAA==", 8) == 0);
+	ck_assert(strncmp(mp + c.part_end, "\r\n--XX--", 8) == 0);
+	ck_assert_int_eq(smtp_conv_fits(&c, "(image-coding=[MH,MR,MMR])"), 1);
+	ck_assert_int_eq(smtp_conv_fits(&c, "(image-coding=MH)"), 0);
+	ck_assert_int_eq(smtp_conv_fits(&c, NULL), 1);
+	smtp_conv_free(&c);
+	/* Content-Convert: NONE, or absent: nothing to convert */
+	const char none[] = "Content-Type: image/tiff\r\nContent-Transfer-Encoding: base64\r\n"
+			    "Content-Convert: NONE\r\n\r\nSUkqAA==\r\n";
+	parse(&c, none, sizeof none - 1);
+	ck_assert_int_eq(c.permitted, 0);
+	smtp_conv_free(&c);
+	const char top[] = "Content-Type: image/tiff\r\nContent-Transfer-Encoding: base64\r\n"
+			   "Content-Convert:\r\n (image-coding=MH)\r\n\r\nSUkqAA==\r\n";
+	parse(&c, top, sizeof top - 1);
+	ck_assert_int_eq(c.permitted, 1);
+	ck_assert_int_eq(c.top, 1);
+	ck_assert_str_eq(c.convert, "(image-coding=MH)");
+	smtp_conv_free(&c);
+}
+END_TEST
+
+START_TEST(t_conv_parse_truncated)
+{
+	/* every prefix of the message parses without reading out of bounds (ASan) */
+	for (size_t n = 0; n <= sizeof mp - 1; n++) {
+		smtp_conv c;
+		parse(&c, mp, n);
+		if (c.permitted)
+			ck_assert(c.part_end <= n && c.part_body <= c.part_end);
+		smtp_conv_free(&c);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("smtp_reply");
@@ -248,6 +307,8 @@ int main(void)
 	tcase_add_test(tc, t_conneg_draft);
 	tcase_add_test(tc, t_body);
 	tcase_add_test(tc, t_body_fold);
+	tcase_add_test(tc, t_conv_parse);
+	tcase_add_test(tc, t_conv_parse_truncated);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
