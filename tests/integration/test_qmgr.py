@@ -174,6 +174,39 @@ class QmgrRelayedDsn(unittest.TestCase):
                 self.assertFalse([l for l in inst.log_lines()[mark:] if "delivery status notification" in l])
 
 
+class QmgrLimits(unittest.TestCase):
+    def test_active_limit_and_concurrency(self):
+        """With room for 3 messages in the active queue and 2 deliveries per
+        destination, 40 messages to 2 destinations still all arrive; the agents never
+        see more than 2 connections per destination at once."""
+        port, s1, s2 = fixture.free_port(), fixture.free_port(), fixture.free_port()
+        inst = fixture.Instance("qmgr-limits", services(port), mydestination="faxpost.test",
+                                smtp_tls_security_level="none", qmgr_message_active_limit=3,
+                                default_destination_concurrency_limit=2,
+                                smtp_connection_cache_time_limit="0s")
+        table = os.path.join(inst.etc, "transport")
+        with open(table, "w") as f:
+            f.write("one.example smtp:[127.0.0.1]:%d\ntwo.example smtp:[127.0.0.1]:%d\n" % (s1, s2))
+        self.assertEqual(inst.faxpost("map", table).returncode, 0)
+        inst.write_main_cf(transport_maps=table)
+        sp1, sp2 = os.path.join(inst.dir, "s1"), os.path.join(inst.dir, "s2")
+        with inst, sink(s1, sp1, "-w", "1"), sink(s2, sp2):
+            t0 = time.monotonic()
+            with smtplib.SMTP("127.0.0.1", port, timeout=20) as s:
+                for i in range(40):
+                    s.sendmail("alice@faxpost.test",
+                               ["r%d@%s.example" % (i, "one" if i % 2 else "two")],
+                               "Subject: %d\r\n\r\nx\r\n" % i)
+            wait_until(lambda: len(sink_files(sp1)) == 20 and len(sink_files(sp2)) == 20,
+                       timeout=40, what="40 messages at the two sinks")
+            # sink 1 answers DATA after 1s: 20 messages at 2 at a time take >= 10s
+            # (3 at a time, the active limit, would be under 7s)
+            self.assertGreaterEqual(time.monotonic() - t0, 9.5)
+            wait_until(lambda: not any(inst.queue_files(q) for q in ("incoming", "active", "deferred")),
+                       what="empty queue")
+            self.assertEqual(len([l for l in inst.log_lines() if "status=sent" in l]), 40)
+
+
 class QmgrAliases(unittest.TestCase):
     def test_address_book_alias_expansion_and_transport_table(self):
         """The address book turns a short name into a FAX= address (fax transport);
