@@ -7,8 +7,9 @@
  *
  * Input: byte 0 picks settings (bit 0 line policy reject, bit 1 no TLS offered, bit 2
  * no AUTH, bit 3 CONNEG draft style, bit 4 trusted client, bit 5 pipelining allowed,
- * bit 6 no CONNEG), byte 1 the size of the pieces the rest is fed in (1..256 bytes,
- * so that every split of a line or of <CR><LF>.<CR><LF> is tried). The engine runs as
+ * bit 6 no CONNEG, bit 7 end with a shutdown instead of a timeout), byte 1 the size
+ * of the pieces the rest is fed in (1..256 bytes, so that every split of a line or of
+ * <CR><LF>.<CR><LF> is tried). The engine runs as
  * smtpd's I/O layer runs it: STARTTLS and pauses succeed at once, and a message is
  * stored with the hooks of smtpd.c (qw_create/qw_envelope/qw_content) in a queue
  * under $TMPDIR, committed with qw_commit, read back with qf_open and removed.
@@ -182,11 +183,18 @@ static void fz_commit(smtpd_sess *s)
 	smtpd_proto_commit_done(s, 1);
 }
 
-/* Count lines "250 2.0.0 Ok: queued as" in out, then forget out. */
+/* Count lines "250 2.0.0 Ok: queued as" in out, then forget out. With
+ * FUZZ_SMTPD_TRACE set the replies go to stderr (for writing seeds). */
 static size_t fz_drain(smtpd_sess *s)
 {
 	static const char q[] = "250 2.0.0 Ok: queued as ";
+	static int trace = -1;
 	size_t n = 0;
+
+	if (trace < 0)
+		trace = getenv("FUZZ_SMTPD_TRACE") != NULL;
+	if (trace && s->out.len)
+		fprintf(stderr, "%.*s", (int)s->out.len, s->out.data);
 
 	for (size_t i = 0; i + sizeof(q) - 1 <= s->out.len; i++)
 		if ((i == 0 || s->out.data[i - 1] == '\n') && memcmp(s->out.data + i, q, sizeof(q) - 1) == 0)
@@ -278,7 +286,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += n;
 		open = fz_run(&s, &queued);
 	}
-	if (open)
+	if (open && (data[0] & 128))
+		smtpd_proto_shutdown(&s);	/* the server stops: 421 */
+	else if (open)
 		smtpd_proto_timeout(&s);	/* the client went quiet: 421 */
 	fz_drain(&s);
 	if (s.msg)
