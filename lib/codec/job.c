@@ -151,3 +151,27 @@ int codec_convert(const codec_input *in, size_t nin, const fs_expr *caps, unsign
 	snprintf(res->reason, sizeof(res->reason), "converted");
 	return 0;
 }
+
+int codec_features(const uint8_t *data, size_t len, buf *out, char *err, size_t errlen)
+{
+	codec_doc d;
+	tiff_src src;
+	codec_target t;
+
+	if (tiff_read(data, len, 0, &d, &src, err, errlen) < 0)
+		return -1;
+	memset(&t, 0, sizeof(t));
+	t.profile = src.jbig ? TIFF_PROFILE_J : src.profile_s ? TIFF_PROFILE_S : TIFF_PROFILE_F;
+	t.coding = src.coding ? src.coding : T4_MMR;
+	t.xres = d.pages[0]->xres;
+	t.yres = d.pages[0]->yres;
+	t.width = d.pages[0]->width;
+	t.paper = codec_paper_of(t.width, t.xres);
+	t.paper_name = t.paper == PAPER_A4 ? "A4" : t.paper == PAPER_B4 ? "B4" : "A3";
+	doc_free(&d);
+	if (!src.jbig && !src.coding) {
+		snprintf(err, errlen, "not a fax coding (TIFF Compression %d)", src.compression);
+		return -1;
+	}
+	return choose_describe(&t, out);
+}

@@ -37,6 +37,15 @@ typedef struct codec_result {
 
 int codec_convert(const codec_input *in, size_t nin, const fs_expr *caps, unsigned max_pages,
 		  buf *out, codec_result *res);
+/*
+ * The Content-Features of a TIFF document (standards digest 3.4): one conjunction of
+ * tag=value from its first page and the file's coding and layout, e.g. "(& (image-file-
+ * structure=TIFF-minimal) (MRC-mode=0) (color=Binary) (image-coding=MH) (dpi=204)
+ * (dpi-xyratio=51/49) (size-x=2150/254) (paper-size=A4))". With fs_match() against a
+ * receiver's expression it tells whether a document can go as it is.
+ */
+int codec_features(const uint8_t *data, size_t len, buf *out, char *err, size_t errlen);
+
 /* The MIME type of data by its first bytes ("image/tiff", "application/pdf", ...). */
 const char *codec_sniff(const uint8_t *data, size_t len);
 

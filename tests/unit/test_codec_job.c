@@ -235,6 +235,29 @@ START_TEST(test_jobs)
 	ck_assert_int_eq(convert(tif, 300, "image/tiff", NULL, &r, &out), -1);
 	ck_assert_str_eq(r.status, "5.6.5");
 	ck_assert(strstr(r.reason, "conversion failed") != NULL);
+	/* Features of the converted file and of the corpus file. */
+	{
+		buf f;
+		fs_expr *fe, *caps;
+		const char *s_caps = "(& (image-file-structure=TIFF-minimal) (image-coding=MH) (dpi=204)"
+				     " (dpi-xyratio=[204/98,204/196]) (size-x<=2150/254) (paper-size=A4))";
+		buf_init(&f, 0);
+		ck_assert_int_eq(codec_features((uint8_t *)out.data, out.len, &f, err, sizeof(err)), 0);
+		ck_assert_str_eq(f.data, "(& (image-file-structure=TIFF-minimal) (MRC-mode=0) (color=Binary)"
+				 " (image-coding=MH) (dpi=204) (dpi-xyratio=102/49) (size-x=2150/254) (paper-size=A4))");
+		fe = fs_parse(f.data, f.len, err, sizeof(err));
+		caps = fs_parse(s_caps, strlen(s_caps), err, sizeof(err));
+		ck_assert_int_eq(fs_match(caps, fe), 1);
+		fs_free(fe);
+		buf_reset(&f);
+		ck_assert_int_eq(codec_features(tif, len, &f, err, sizeof(err)), 0);
+		ck_assert(strstr(f.data, "(image-coding=MMR)") != NULL);
+		fe = fs_parse(f.data, f.len, err, sizeof(err));
+		ck_assert_int_eq(fs_match(caps, fe), 0);	/* MMR: must be converted */
+		fs_free(fe);
+		fs_free(caps);
+		buf_free(&f);
+	}
 	txt = slurp("src/email.txt", &len);
 	ck_assert_int_eq(convert(txt, len, NULL, "(& (image-coding=[MH,MR]) (dpi=200) (dpi-xyratio=1))", &r, &out), 0);
 	ck_assert_int_eq(r.target.coding, T4_MR);
