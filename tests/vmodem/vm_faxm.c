@@ -65,6 +65,18 @@ static void faxm_phase_e(t30_state_t *t, void *user, int code)
 	snprintf(r->peer, sizeof r->peer, "%s", f->peer);
 }
 
+/* The T.30 trace (-v): every frame the machine sends or receives, as in a HylaFAX
+ * session log; handy when a DTE under test and the machine disagree. */
+static void faxm_frame(t30_state_t *t, void *user, int direction, const uint8_t *msg, int len)
+{
+	vm_faxm *f = user;
+
+	(void) t;
+	if (len >= 3)
+		vm_debug("%s: %s %s (%d bytes)", f->party.label, direction ? "<-" : "->",
+			 t30_frametype(msg[2]), len);
+}
+
 static int faxm_resolve(const char *target, char *number, size_t len)
 {
 	for (int i = 0; i < vm_nlines; i++) {
@@ -158,6 +170,7 @@ void faxm_connected(vm_faxm *f, int calling)
 		comp |= T30_SUPPORT_T6_COMPRESSION;
 	t30_set_supported_compressions(t, comp);
 	t30_set_phase_e_handler(t, faxm_phase_e, f);
+	t30_set_real_time_frame_handler(t, faxm_frame, f);
 	if (calling) {
 		t30_set_tx_file(t, f->tx_file, -1, -1);
 	} else {
