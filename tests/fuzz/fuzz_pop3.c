@@ -92,9 +92,16 @@ typedef struct fuzz_msg {
 	int last;		/* previous byte, for the CRLF check */
 } fuzz_msg;
 
+/* With FUZZ_POP3_TRACE set, fetched bytes go to stderr (for writing seeds). */
 static int fuzz_sink(void *ctx, const char *d, size_t len)
 {
+	static int trace = -1;
 	fuzz_msg *m = ctx;
+
+	if (trace < 0)
+		trace = getenv("FUZZ_POP3_TRACE") != NULL;
+	if (trace)
+		fprintf(stderr, "[%.*s]\n", (int)len, d);
 
 	for (size_t i = 0; i < len; i++) {
 		int c = (unsigned char)d[i];
@@ -114,8 +121,11 @@ static void fuzz_session(pop3 *p, int opts)
 	size_t n = 0;
 	int fetched = 0;
 
-	if (pop3_list(p, &msgs, &n, err, sizeof(err)) != 0)
+	if (pop3_list(p, &msgs, &n, err, sizeof(err)) != 0) {
+		if (getenv("FUZZ_POP3_TRACE"))
+			fprintf(stderr, "list: %s\n", err);
 		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (msgs[i].num < 1 || (size_t)msgs[i].num > n)
 			__builtin_trap();
@@ -130,8 +140,11 @@ static void fuzz_session(pop3 *p, int opts)
 		if (msgs[i].unsafe)
 			continue;
 		fetched++;
-		if (pop3_retr(p, msgs[i].num, cap, fuzz_sink, &m, err, sizeof(err)) != 0)
+		if (pop3_retr(p, msgs[i].num, cap, fuzz_sink, &m, err, sizeof(err)) != 0) {
+			if (getenv("FUZZ_POP3_TRACE"))
+				fprintf(stderr, "retr: %s\n", err);
 			break;
+		}
 		if (m.bytes > cap || (m.bytes && m.last != '\n'))
 			__builtin_trap();
 		if ((opts & 8) && pop3_dele(p, msgs[i].num, err, sizeof(err)) != 0)
@@ -169,6 +182,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pop3_close(p);
 	} else if (memchr(err, 0, sizeof(err)) == NULL) {
 		__builtin_trap();
+	} else if (getenv("FUZZ_POP3_TRACE")) {
+		fprintf(stderr, "open: %s\n", err);
 	}
 	pthread_mutex_lock(&srv.lock);
 	while (!srv.done)
