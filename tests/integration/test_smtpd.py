@@ -528,6 +528,53 @@ class SmtpdLimits(unittest.TestCase):
         self.assertTrue(r.at_eof())
         inst.wait_log(r"timeout after CONNECT from unknown\[127\.0\.0\.1\]")
 
+    def test_slow_clients_and_idle_crowd(self):
+        """500 idle sessions after EHLO and 30 trickling a line byte by byte: none is
+        refused, the tricklers are cut off at the per-line deadline although bytes keep
+        coming, and a canary transaction meanwhile is not held up."""
+        inst, p = self.run_standalone({"smtpd_timeout": "3s"})
+        idle, trick = [], []
+        for _ in range(500):
+            r = Raw(p.port)
+            r.reply()
+            r.send("EHLO idle.example\r\n")
+            idle.append(r)
+        for r in idle:
+            self.assertEqual(r.reply()[0], 250)
+        for _ in range(30):
+            r = Raw(p.port)
+            r.reply()
+            trick.append(r)
+        t0 = time.monotonic()
+        canary_time = None
+        for i in range(14):                 # 1 byte per 0.3 s each: never a whole line
+            for r in trick:
+                try:
+                    r.send("NOOP x"[i % 6])
+                except OSError:
+                    pass
+            if i == 3:
+                c0 = time.monotonic()
+                c = Raw(p.port)
+                c.reply()
+                c.cmd("EHLO canary.example")
+                c.send("MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@faxpost.test>\r\nDATA\r\n")
+                self.assertEqual([c.reply()[0] for _ in range(3)], [250, 250, 354])
+                self.assertEqual(c.cmd("Subject: canary\r\n\r\nx\r\n.")[0], 250)
+                canary_time = time.monotonic() - c0
+                c.close()
+            time.sleep(0.3)
+        self.assertLess(canary_time, 2.0)
+        for r in trick:
+            self.assertEqual(r.reply()[1], ["421 4.4.2 faxpost.test Error: timeout exceeded"])
+            self.assertTrue(r.at_eof(2))
+        self.assertLess(time.monotonic() - t0, 10)
+        # the idle crowd: the deadline holds for them too (they sent a whole line, then
+        # nothing), so they are all told 421 as well - and none was refused before
+        for r in idle:
+            self.assertEqual(r.reply()[0], 421)
+            r.close()
+
     def test_client_connection_limit(self):
         inst, p = self.run_standalone({"mynetworks": "127.0.0.2/32",
                                        "smtpd_client_connection_count_limit": 3})
