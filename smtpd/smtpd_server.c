@@ -477,6 +477,11 @@ static void conn_event(conn *c, unsigned ev)
 		conn_close(c);
 		return;
 	}
+	/* SSL_read that wanted to write: retry it now that the socket takes data */
+	if (c->ssl_rw == SSL_ERROR_WANT_WRITE && (ev & EPOLLOUT)) {
+		c->ssl_rw = 0;
+		ev |= EPOLLIN;
+	}
 	if (((ev & EPOLLOUT) || c->ssl_rw) && !c->paused) {
 		if (c->ssl_rw == SSL_ERROR_WANT_READ)
 			c->ssl_rw = 0;
