@@ -495,5 +495,46 @@ class TestPrintCups(HwdCase):
         self.assertEqual(a["status"], "4.3.0", a)
 
 
+class TestTwoLinesUnderMaster(HwdCase):
+    lines = {"ttyH": "3012345", "ttyI": "3012346"}
+
+    def test_master_starts_hwd_with_two_lines(self):
+        if not os.path.exists(os.path.join(fixture.LIBEXEC, "master")):
+            self.skipTest("master not built")
+        self.inst.write_master_cf(["hwd unix - - n - 1 hwd"])
+        self.inst.start()
+        self.procs.append(self.inst)
+        self.inst.wait_log(r"ttyH: modem ready", timeout=20)
+        self.inst.wait_log(r"ttyI: modem ready", timeout=20)
+        self.assertTrue(os.path.exists(self.sock))
+        states = self.status_lines()
+        self.assertEqual(len(states), 2)
+        self.assertTrue(all(l.endswith(" idle") for l in states), states)
+        # Two dials get the two lines; a third finds none; closing one frees it.
+        c1, (_, a1, _) = self.request(IPC_LINE_REQUEST, {"op": "dial", "number": "+1 212 555 0100"},
+                                      keep=True)
+        c2, (_, a2, _) = self.request(IPC_LINE_REQUEST, {"op": "dial", "number": "+49 89 1234"},
+                                      keep=True)
+        self.assertEqual((a1["status"], a1["dial"]), ("2.0.0", "0012125550100"))
+        self.assertEqual((a2["status"], a2["dial"]), ("2.0.0", "0891234"))
+        self.assertNotEqual(a1["line"], a2["line"])
+        _, a3, _ = self.request(IPC_LINE_REQUEST, {"op": "dial", "number": "+4930777"})
+        self.assertEqual(a3["status"], "4.3.2")
+        ipc_send(c1, IPC_LINE_REQUEST, {"op": "hangup"})
+        _, r, _ = ipc_recv(c1)
+        self.assertEqual(r["status"], "2.0.0")
+        c1.close()
+        c2.close()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not all(l.endswith(" idle")
+                                                      for l in self.status_lines()):
+            time.sleep(0.2)
+        self.assertTrue(all(l.endswith(" idle") for l in self.status_lines()))
+        self.inst.wait_log(r"line released \(hangup requested\)")
+        # master's SIGTERM: hwd releases its UUCP locks.
+        self.inst.stop()
+        self.assertEqual(os.listdir(os.path.join(self.inst.data, "lock")), [])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -258,6 +258,60 @@ class TestExchange(VModemCase):
         self.assertFalse(os.path.lexists(v.link("ttyA")))
         self.assertFalse(os.path.exists(v.sock))
 
+    def test_config_file_and_exec(self):
+        conf = os.path.join(self.dir, "vmodem.cf")
+        raw = os.path.join(self.dir, "raw.tif")
+        vmodem.make_page(raw, height=50)
+        rx = os.path.join(self.dir, "faxin")
+        os.makedirs(rx)
+        with open(conf, "w") as f:
+            f.write("# a small exchange\n"
+                    "delay 100\n"
+                    "ring 2000   # ring cadence\n"
+                    "answer_timeout 6000\n"
+                    "no_answer_result NO ANSWER\n"
+                    "line %s/ttyC 5552001 Carol Smith\n"
+                    "fax 5559999 %s ecm rings=2 id=+1 555 9999\n"
+                    "control %s/vm.sock\n"
+                    "pid_file %s/vm.pid\n"
+                    "exec @1 call 5550000 %s\n" % (self.dir, rx, self.dir, self.dir, raw))
+        p = self.proc([vmodem.VMODEM, "-c", conf], "vmodem-cf")
+        deadline = time.monotonic() + 10
+        while "ready pid=%d" % p.pid not in p.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        out = p.output()
+        self.assertIn("delay 100 ms", out)
+        self.assertIn("ring every 2000 ms, no answer after 6000 ms", out)
+        self.assertIn('ident "+1 555 9999", answers after 2 ring(s), ECM', out)
+        with open(os.path.join(self.dir, "vm.pid")) as f:
+            self.assertEqual(int(f.read()), p.pid)
+        # The exec'd call to a number nobody has: the machine records "no carrier".
+        deadline = time.monotonic() + 10
+        while 'remote="no carrier"' not in p.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertIn("exec 'call 5550000", p.output())
+        self.assertIn("no such number", p.output())
+        self.assertIn('remote="no carrier"', p.output())
+        # The line from the file works: it reaches the machine, which answers after 2 rings.
+        c = vmodem.Dte(os.path.join(self.dir, "ttyC"))
+        try:
+            c.command("ATE0")
+            c.command("AT+FCLASS=1")
+            c.send("ATD5559999")
+            c.expect("CONNECT", timeout=15)     # the machine answers after 2 rings
+        finally:
+            c.close()
+        self.assertEqual(p.stop(), 0)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "vm.pid")))
+
+    def test_bad_config_file(self):
+        conf = os.path.join(self.dir, "bad.cf")
+        with open(conf, "w") as f:
+            f.write("delay 80\nfrobnicate 1\n")
+        r = fixture.run([vmodem.VMODEM, "-c", conf])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad.cf:2: bad line", r.stderr)
+
     def test_bad_usage(self):
         r = fixture.run([vmodem.VMODEM, "-d", "nonsense", "-l", "x=1"])
         self.assertEqual(r.returncode, 2)
