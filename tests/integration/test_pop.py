@@ -37,7 +37,7 @@ class PopCase(unittest.TestCase):
         self.inst = fixture.Instance(
             self.id().split(".")[-1],
             services=["pop unix - - n %s 1 popd-client" % (self.wakeup or "-")],
-            params={"pop_timeout": "5s"})
+            params={"pop_timeout": "5s", "service_throttle_time": "1s"})
         self.ca = fixture.make_ca(os.path.join(self.inst.dir, "ca")) if self.tls else None
         self.dv = Dovecot(os.path.join(self.inst.dir, "dovecot"),
                           users={"fax": "secret", "other": "pw2"},
@@ -302,7 +302,6 @@ class TestPopRecovery(PopCase):
         for i in range(10):
             self.dv.deliver("fax", make_message(i))
         self.set_mailbox()
-        self.inst.write_main_cf(service_throttle_time="1s")
         os.environ["FAXPOST_CRASHPOINT"] = "pop_after_record"
         try:
             self.inst.start()
