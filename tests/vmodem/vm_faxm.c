@@ -74,7 +74,7 @@ static void faxm_frame(t30_state_t *t, void *user, int direction, const uint8_t 
 	(void) t;
 	if (len >= 3)
 		vm_debug("%s: %s %s (%d bytes)", f->party.label, direction ? "<-" : "->",
-			 t30_frametype(msg[2]), len);
+			 (msg[2] & 0xFE) == 0x86 ? "RCP" : t30_frametype(msg[2]), len);
 }
 
 static int faxm_resolve(const char *target, char *number, size_t len)
