@@ -780,9 +780,9 @@ out:
 
 /* One cached connection per process (Postfix's connection cache on demand): after a
  * delivery the session stays open for smtp_connection_cache_time_limit; a request for
- * the same next hop within that time starts with RSET on it instead of a new TCP
+ * the same next hop within that time goes straight to MAIL on it instead of a new TCP
  * connection, greeting, EHLO, TLS and AUTH. When the time is up, SIGALRM shuts the
- * socket down (shutdown() is async-signal-safe); the next use then fails its RSET and
+ * socket down (shutdown() is async-signal-safe); the next use then fails at once and
  * the stream is freed in normal context. */
 static sess *conn_cache;
 static char conn_cache_hop[300];
@@ -885,14 +885,14 @@ int smtp_session_cached(const smtp_cfg *cfg, deliver_req *req,
 	conn_cache_fd = -1;
 	sess_bind(x, req, why, whylen, why_status, stlen);
 	x->uses++;
-	if (sess_rset(x) != 250) {
-		why[0] = 0;		/* a stale connection is no reason to report */
-		sess_free(x, 0);
-		return 1;
-	}
+	/* No RSET first: the last transaction ended cleanly, so the session is ready for
+	 * MAIL. A connection the server has meanwhile closed (or answers 421) fails
+	 * before any recipient is decided, and the caller simply opens a new one. */
 	snprintf(req->relay, sizeof req->relay, "%s", x->peer);
 	if (sess_deliver(x) < 0) {
 		sess_free(x, 0);
+		if (!sess_done(req))
+			why[0] = 0;	/* a stale connection is no reason to report */
 		return sess_done(req) ? 0 : 1;
 	}
 	conn_cache_put(x, req->nexthop);
