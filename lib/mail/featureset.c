@@ -38,7 +38,7 @@
 #define FS_MAX_DIGITS	18
 
 enum { V_NUM, V_TOK, V_STR, V_BOOL };
-enum { N_AND, N_OR, N_NOT, N_SIMPLE, N_SET, N_FALSE };
+enum { N_AND, N_OR, N_NOT, N_SIMPLE, N_SET, N_FALSE, N_CALL /* only while parsing */ };
 enum { OP_EQ, OP_LE, OP_GE };
 enum { P_EQ, P_LE, P_GE, P_NE, P_NL, P_NG };
 
@@ -146,7 +146,7 @@ void fs_free(fs_expr *e)
 {
 	if (!e)
 		return;
-	if (e->kind == N_SET) {
+	if (e->kind == N_SET || e->kind == N_CALL) {
 		for (size_t i = 0; i < e->n; i++) {
 			value_free(&e->ent[i].lo);
 			value_free(&e->ent[i].hi);
@@ -170,7 +170,7 @@ static fs_expr *node_copy(const fs_expr *e)
 	c->op = e->op;
 	c->tag = e->tag ? xstrdup(e->tag) : NULL;
 	value_copy(&c->val, &e->val);
-	if (e->kind == N_SET) {
+	if (e->kind == N_SET || e->kind == N_CALL) {
 		c->ent = xcalloc(e->n, sizeof(*c->ent));
 		for (size_t i = 0; i < e->n; i++) {
 			value_copy(&c->ent[i].lo, &e->ent[i].lo);
@@ -396,6 +396,24 @@ static fs_expr *parse_set(fs_parser *ps, fs_expr *e)
 	return e;
 }
 
+/* ext-pred = fname *param: an invocation of a named predicate (RFC 2533 6.1). */
+static fs_expr *parse_call(fs_parser *ps, fs_expr *e)
+{
+	e->kind = N_CALL;
+	while (peek(ps) != ')' && peek(ps) != -1) {
+		fs_setent ent;
+
+		memset(&ent, 0, sizeof(ent));
+		if (++ps->nodes > FS_MAX_NODES || e->n >= 32)
+			return parse_fail(ps, "too many predicate parameters");
+		if (parse_value(ps, &ent.lo) < 0)
+			return NULL;
+		e->ent = xrealloc(e->ent, (e->n + 1) * sizeof(*e->ent));
+		e->ent[e->n++] = ent;
+	}
+	return e;
+}
+
 static fs_expr *parse_item(fs_parser *ps, fs_expr *e)
 {
 	int c;
@@ -412,8 +430,10 @@ static fs_expr *parse_item(fs_parser *ps, fs_expr *e)
 	} else if ((c == '<' || c == '>') && ps->p + 1 < ps->end && ps->p[1] == '=') {
 		e->op = c == '<' ? OP_LE : OP_GE;
 		ps->p += 2;
+	} else if (c == ')' || c == '"' || c == '+' || c == '-' || is_digit(c) || is_alpha(c)) {
+		return parse_call(ps, e);
 	} else {
-		return parse_fail(ps, "expected '=', '<=' or '>=' (named predicates are not supported)");
+		return parse_fail(ps, "expected '=', '<=', '>=' or predicate parameters");
 	}
 	if (parse_value(ps, &e->val) < 0)
 		return NULL;
@@ -509,9 +529,176 @@ static fs_expr *parse_filter(fs_parser *ps)
 	return e;
 }
 
+/* ---------------------------------------------------------------- named predicates */
+
+#define FS_MAX_PREDS 64
+#define FS_MAX_EXPAND (4 * FS_MAX_NODES)
+
+typedef struct fs_pred {
+	char *name;
+	char **params;
+	size_t nparams;
+	fs_expr *body;
+} fs_pred;
+
+typedef struct fs_preds {
+	fs_pred p[FS_MAX_PREDS];
+	size_t n;
+	size_t budget;		/* nodes created by expansion */
+} fs_preds;
+
+static void preds_free(fs_preds *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->p[i].name);
+		for (size_t j = 0; j < d->p[i].nparams; j++)
+			free(d->p[i].params[j]);
+		free(d->p[i].params);
+		fs_free(d->p[i].body);
+	}
+	d->n = 0;
+}
+
+static int keyword(fs_parser *ps, const char *kw)
+{
+	size_t n = strlen(kw);
+
+	skip_ws(ps);
+	if ((size_t)(ps->end - ps->p) >= n && strncasecmp(ps->p, kw, n) == 0 &&
+	    ((size_t)(ps->end - ps->p) == n || !is_tagchar((unsigned char)ps->p[n]))) {
+		ps->p += n;
+		return 1;
+	}
+	return 0;
+}
+
+/* named-pred = "(" fname *pname ")" ":-" filter */
+static int parse_pred(fs_parser *ps, fs_preds *d)
+{
+	fs_pred *p;
+	const char *t;
+
+	if (d->n >= FS_MAX_PREDS) {
+		parse_fail(ps, "too many named predicates");
+		return -1;
+	}
+	p = &d->p[d->n];
+	memset(p, 0, sizeof(*p));
+	if (!accept(ps, '(') || (p->name = parse_tag(ps)) == NULL) {
+		free(p->name);
+		parse_fail(ps, "expected '(' and a predicate name");
+		return -1;
+	}
+	d->n++;
+	while (skip_ws(ps), (t = scan_token(ps)) != NULL) {
+		if (p->nparams >= 32) {
+			parse_fail(ps, "too many predicate parameters");
+			return -1;
+		}
+		p->params = xrealloc(p->params, (p->nparams + 1) * sizeof(*p->params));
+		p->params[p->nparams++] = xstrndup(t, (size_t)(ps->p - t));
+	}
+	if (!accept(ps, ')') || (skip_ws(ps), ps->end - ps->p < 2) || ps->p[0] != ':' || ps->p[1] != '-') {
+		parse_fail(ps, "expected ')' and ':-' in a named predicate");
+		return -1;
+	}
+	ps->p += 2;
+	if ((p->body = parse_filter(ps)) == NULL)
+		return -1;
+	return 0;
+}
+
+/* Replace formal parameter names (tokens) in values by the actual values. */
+static void subst_value(fs_value *v, const fs_pred *p, const fs_expr *call)
+{
+	if (v->kind != V_TOK)
+		return;
+	for (size_t i = 0; i < p->nparams; i++) {
+		if (strcasecmp(v->text, p->params[i]) == 0) {
+			value_free(v);
+			value_copy(v, &call->ent[i].lo);
+			return;
+		}
+	}
+}
+
+static void subst(fs_expr *e, const fs_pred *p, const fs_expr *call)
+{
+	if (e->kind == N_SIMPLE) {
+		subst_value(&e->val, p, call);
+	} else if (e->kind == N_SET || e->kind == N_CALL) {
+		for (size_t i = 0; i < e->n; i++) {
+			subst_value(&e->ent[i].lo, p, call);
+			if (e->kind == N_SET && e->ent[i].range)
+				subst_value(&e->ent[i].hi, p, call);
+		}
+	} else {
+		for (size_t i = 0; i < e->n; i++)
+			subst(e->kids[i], p, call);
+	}
+}
+
+static size_t count_nodes(const fs_expr *e)
+{
+	size_t n = 1;
+
+	if (e->kind != N_SET && e->kind != N_CALL)
+		for (size_t i = 0; i < e->n; i++)
+			n += count_nodes(e->kids[i]);
+	return n;
+}
+
+/* Expand invocations in place; depth bounds nesting (named predicates are not
+ * recursive, RFC 2533 6.1.3), budget bounds the size. */
+static fs_expr *expand(fs_expr *e, fs_preds *d, int depth, fs_parser *ps)
+{
+	if (e->kind == N_CALL) {
+		const fs_pred *p = NULL;
+		fs_expr *body;
+		for (size_t i = 0; i < d->n && !p; i++)
+			if (strcasecmp(d->p[i].name, e->tag) == 0)
+				p = &d->p[i];
+		if (!p) {
+			fs_free(e);
+			return parse_fail(ps, "unknown named predicate");
+		}
+		if (p->nparams != e->n) {
+			fs_free(e);
+			return parse_fail(ps, "wrong number of predicate parameters");
+		}
+		if (depth >= 8) {
+			fs_free(e);
+			return parse_fail(ps, "named predicates nested too deeply (recursive?)");
+		}
+		d->budget += count_nodes(p->body);
+		if (d->budget > FS_MAX_EXPAND) {
+			fs_free(e);
+			return parse_fail(ps, "expression too large after expanding named predicates");
+		}
+		body = node_copy(p->body);
+		subst(body, p, e);
+		body->q = e->q;
+		fs_free(e);
+		return expand(body, d, depth + 1, ps);
+	}
+	if (e->kind == N_AND || e->kind == N_OR || e->kind == N_NOT) {
+		for (size_t i = 0; i < e->n; i++) {
+			if ((e->kids[i] = expand(e->kids[i], d, depth, ps)) == NULL) {
+				for (size_t j = i + 1; j < e->n; j++)
+					fs_free(e->kids[j]);
+				e->n = i;
+				fs_free(e);
+				return NULL;
+			}
+		}
+	}
+	return e;
+}
+
 fs_expr *fs_parse(const char *text, size_t len, char *err, size_t errlen)
 {
 	fs_parser ps = { text, text, text + len, err, errlen, 0, 0, 0 };
+	fs_preds *d;
 	fs_expr *e;
 
 	if (err && errlen)
@@ -523,12 +710,27 @@ fs_expr *fs_parse(const char *text, size_t len, char *err, size_t errlen)
 	}
 	if ((e = parse_filter(&ps)) == NULL)
 		return NULL;
+	d = xcalloc(1, sizeof(*d));
+	if (keyword(&ps, "where")) {
+		do {
+			if (parse_pred(&ps, d) < 0) {
+				preds_free(d);
+				free(d);
+				fs_free(e);
+				return NULL;
+			}
+		} while (!keyword(&ps, "end") && peek(&ps) == '(');
+		if (ps.p[-1] != 'd' && ps.p[-1] != 'D')
+			parse_fail(&ps, "expected 'end' after named predicates");
+	}
 	skip_ws(&ps);
-	if (ps.p < ps.end) {
-		if (ps.end - ps.p >= 5 && strncasecmp(ps.p, "where", 5) == 0)
-			parse_fail(&ps, "named predicates (where ... end) are not supported");
-		else
-			parse_fail(&ps, "trailing characters after the expression");
+	if (!ps.failed && ps.p < ps.end)
+		parse_fail(&ps, "trailing characters after the expression");
+	if (!ps.failed)
+		e = expand(e, d, 0, &ps);
+	preds_free(d);
+	free(d);
+	if (ps.failed) {
 		fs_free(e);
 		return NULL;
 	}

@@ -110,6 +110,11 @@ START_TEST(test_grammar)
 	assert_canon("(& (a=1));q=1.000", "(& (a=1))");
 	assert_canon("(& (a=1));q=0.75;foo=bar", "(& (a=1));q=0.75");
 	assert_canon("(u.http://example.com/tag=1)", "(u.http://example.com/tag=1)");
+	/* Named predicates (RFC 2533 6.1) are expanded at parse time. */
+	assert_canon("(| (dims 640 480) (dims 800 600) ) where (dims x y) :- (& (pix-x=x) (pix-y=y) ) end",
+		     "(| (& (pix-x=640) (pix-y=480)) (& (pix-x=800) (pix-y=600)))");
+	assert_canon("(& (VGA) (color=binary)) WHERE (VGA) :- (dims 640 480) (dims w h) :- (& (pix-x=w) (pix-y<=h)) END",
+		     "(& (& (pix-x=640) (pix-y<=480)) (color=binary))");
 	/* Continuation-line whitespace (CONNEG replies are folded). */
 	assert_canon("(&\r\n\t(a=1)\n (b=2) )", "(& (a=1) (b=2))");
 }
@@ -136,7 +141,11 @@ START_TEST(test_grammar_errors)
 	ck_assert(parse_fails("(! (a=1) (b=2))", 15, NULL));
 	ck_assert(parse_fails("(a=1);q=2", 9, "q value"));
 	ck_assert(parse_fails("(a=1);q=0.1234", 14, "q value"));
-	ck_assert(parse_fails("(a=1) where (p x) :- (a=x) end", 30, "named predicates"));
+	ck_assert(parse_fails("(a 1)", 5, "unknown named predicate"));
+	ck_assert(parse_fails("(p) where (p) :- (p) end", 24, "nested too deeply"));
+	ck_assert(parse_fails("(p 1) where (p x y) :- (a=x) end", 32, "number of predicate parameters"));
+	ck_assert(parse_fails("(p 1) where (p x) :- (a=x)", 26, "end"));
+	ck_assert(parse_fails("(p 1) where (p x) (a=x) end", 27, ":-"));
 	ck_assert(parse_fails("(a=1234567890123456789)", 23, "too long"));
 	ck_assert(parse_fails("(a=1\0)", 6, NULL));
 	ck_assert(parse_fails("(a=\"\x01\")", 7, "bad character"));
