@@ -5,8 +5,10 @@
  * Contract (see featureset.h): fs_parse() accepts the RFC 2533 filter grammar with
  * ";q=" and extension parameters and unit designators ("300dpi"); it enforces
  * FS_MAX_LEN input bytes, FS_MAX_DEPTH nesting and a node budget, and fails with a
- * reason ("offset 12: expected ')'") on anything else. Named predicates ("where ...
- * end") are refused with a clear reason: no fax schema uses them.
+ * reason ("offset 12: expected ')'") on anything else. Named predicates ("(dims 640 480)
+ * where (dims x y) :- (& (pix-x=x) (pix-y=y)) end", top level only) are expanded at
+ * parse time: formal parameters are replaced in the body's values; nesting is bounded
+ * (they may not be recursive) and so is the expanded size.
  *
  * Semantics. Tags compare case-insensitively; tokens, quoted strings and booleans are
  * unordered values compared case-insensitively (the fax RFCs mix "Binary"/"binary");
