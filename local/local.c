@@ -242,6 +242,7 @@ static void local_serve(daemon_ctx *ctx, int fd)
 		deliver_req_free(&req);
 		return;
 	}
+	snprintf(req.relay, sizeof req.relay, "local");	/* as Postfix logs it */
 	for (size_t i = 0; i < req.n; i++)
 		local_one(&req, i);
 	if (deliver_req_reply(fd, &req) < 0)

@@ -86,7 +86,7 @@ class QmgrLocal(unittest.TestCase):
             self.assertIn(b"hello\n", data)
             self.assertNotIn(b"\r\n", data)
             self.assertEqual(len(maildir_files(inst, "bob")), 1)
-            self.assertIn("relay=none", m.group(0))
+            self.assertIn("relay=local", m.group(0))
             self.assertRegex(m.group(0), r"delays=[\d.e-]+/[\d.e-]+/[\d.e-]+/[\d.e-]+, dsn=2\.0\.0")
 
             # unknown user: 5.1.1 bounce, DSN back to the (local) sender
