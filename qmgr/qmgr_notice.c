@@ -61,7 +61,7 @@ int qm_notice(qmgr *q, qm_msg *m, int kind, qm_rcpt **rs, size_t n, char *newid,
 		if (kind == DSN_SUCCESS && (strcmp(rs[i]->action, "relayed") == 0
 					    || strcmp(rs[i]->action, "expanded") == 0))
 			dr[i].action = rs[i]->action;
-		if (rs[i]->relay && strcmp(rs[i]->relay, "none") != 0)
+		if (rs[i]->relay && strcmp(rs[i]->relay, "none") != 0 && strcmp(rs[i]->relay, "local") != 0)
 			dr[i].remote_mta = rs[i]->relay;
 		if (dsn_wanted((dsn_kind)kind, m->sender, rs[i]->notify))
 			to_sender = 1;
