@@ -191,6 +191,31 @@ class Hostile(unittest.TestCase):
                                smtp_tls_security_level="verify")
         self.assertFalse([l for l in log if l.upper().startswith(("MAIL", "RCPT", "AUTH", "<DATA>"))])
 
+    def test_verify_refuses_certificate_of_unknown_ca(self):
+        base = os.path.join(fixture.BUILD, "itest", "hostile-ca2-%d" % os.getpid())
+        trusted = fixture.make_ca(os.path.join(base, "trusted"))
+        rogue = fixture.make_ca(os.path.join(base, "rogue"))
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(rogue["cert"], rogue["key"])
+
+        def handler(c, log):
+            rd = LineReader(c)
+            c.sendall(b"220 fake\r\n")
+            log.append(rd.line())
+            c.sendall(b"250-fake\r\n250 STARTTLS\r\n")
+            log.append(rd.line())
+            c.sendall(b"220 go ahead\r\n")
+            try:
+                t = ctx.wrap_socket(c, server_side=True)
+            except (ssl.SSLError, OSError):
+                log.append("handshake refused")
+                return
+            normal_dialogue(t, LineReader(t), log)
+
+        m, log = self.run_case(handler, r"dsn=4\.7\.5, status=deferred \(TLS handshake with .* failed",
+                               smtp_tls_security_level="verify", smtp_tls_CAfile=trusted["ca_cert"])
+        self.assertFalse([l for l in log if l.upper().startswith(("MAIL", "RCPT", "AUTH"))])
+
     def test_silent_server_times_out(self):
         def handler(c, log):
             time.sleep(12)              # never greets
