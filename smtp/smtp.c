@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "mail/config.h"
@@ -54,6 +55,25 @@ static int smtp_parse_nexthop(const char *nexthop, char *host, size_t hlen, int 
 	return host[0] ? 0 : -1;
 }
 
+/* RFC 5321 5.1: when we are one of the MX hosts, only those with a lower preference
+ * may be tried (Postfix: "mail for X loops back to myself" when none is left). */
+static size_t smtp_trim_self(dns_addr *a, size_t n)
+{
+	int self_pref = -1;
+
+	for (size_t i = 0; i < n; i++)
+		if (cfg.myhostname[0] && strcasecmp(a[i].host, cfg.myhostname) == 0
+		    && (self_pref < 0 || a[i].pref < self_pref))
+			self_pref = a[i].pref;
+	if (self_pref < 0)
+		return n;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (a[i].pref < self_pref)
+			a[k++] = a[i];
+	return k;
+}
+
 static void smtp_finish_open(deliver_req *req, const char *status, const char *why)
 {
 	deliver_req_status_rest(req, status, why);
@@ -83,6 +103,12 @@ static void smtp_deliver(deliver_req *req)
 		const char *status = rc == DNS_TEMP ? "4.4.3" : rc == DNS_NULLMX ? "5.1.10" : "5.1.2";
 		snprintf(why, sizeof why, "%s", err[0] ? err : "Host or domain name not found");
 		smtp_finish_open(req, status, why);
+		free(addrs);
+		return;
+	}
+	if (mx && (n = smtp_trim_self(addrs, n)) == 0) {
+		snprintf(why, sizeof why, "mail for %s loops back to myself", host);
+		smtp_finish_open(req, "5.4.6", why);
 		free(addrs);
 		return;
 	}
@@ -143,6 +169,7 @@ static void smtp_post_jail(daemon_ctx *ctx)
 	const char *maps = conf_str("smtp_sasl_password_maps");
 
 	cfg.helo_name = conf_str("smtp_helo_name");
+	cfg.myhostname = conf_str("myhostname");
 	if (!cfg.helo_name[0])
 		cfg.helo_name = "localhost";
 	cfg.connect_ms = smtp_ms("smtp_connect_timeout");

@@ -13,6 +13,7 @@
 
 typedef struct smtp_cfg {
 	const char *helo_name;
+	const char *myhostname;
 	int connect_ms, helo_ms, reply_ms;
 	long long connect_delay;
 	const char *tls_level;		/* none may verify */

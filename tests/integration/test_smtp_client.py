@@ -358,7 +358,7 @@ def dnsmasq(port, *records):
 
 
 class DirectMX(unittest.TestCase):
-    def test_mx_order_dead_first_mx_implicit_mx_nxdomain(self):
+    def test_mx_order_dead_first_mx_implicit_mx_nxdomain_loop(self):
         port, sport, dport = fixture.free_port(), fixture.free_port(), fixture.free_port()
         records = [
             # mx.example: MX 10 on ::1 (nothing listens there), MX 20 on 127.0.0.1
@@ -370,6 +370,10 @@ class DirectMX(unittest.TestCase):
             "--mx-host=dead.example,mx1.mx.example,10",
             # noext.example: no MX, an A record (implicit MX)
             "--host-record=noext.example,127.0.0.1",
+            # loop.example: its best MX is this host (myhostname faxpost.test)
+            "--mx-host=loop.example,faxpost.test,10",
+            "--mx-host=loop.example,mx2.mx.example,20",
+            "--host-record=faxpost.test,127.0.0.1",
             # everything else under example is answered here: NXDOMAIN / no data
             "--local=/example/",
         ]
@@ -387,6 +391,8 @@ class DirectMX(unittest.TestCase):
             inst.wait_log(r"to=<dora@dead\.example>.*dsn=4\.4\.1, status=deferred \(connect to mx1\.mx\.example\[::1\]:%d: Connection refused\)" % sport)
             send(port, "alice@faxpost.test", ["eve@nosuch.example"])
             inst.wait_log(r"to=<eve@nosuch\.example>.*dsn=5\.1\.2, status=bounced \(Host or domain name not found")
+            send(port, "alice@faxpost.test", ["fred@loop.example"])
+            inst.wait_log(r"to=<fred@loop\.example>.*dsn=5\.4\.6, status=bounced \(mail for loop\.example loops back to myself\)")
             got = wait_until(lambda: len(sink_files(spool)) == 2 and sink_files(spool), what="2 at the sink")
             self.assertTrue(any(b"bob@mx.example" in g for g in got))
 
