@@ -157,6 +157,10 @@ static void tracer(void *ctx, const char *line)
 void faxcall_send(int fd, faxdoc_tx *doc, const faxcall_req *q, faxcall_out *o)
 {
 	memset(o, 0, sizeof(*o));
+	t30_doc dd;
+	memset(&dd, 0, sizeof(dd));
+	faxdoc_tx_bind(doc, &dd);
+	o->r.pages_total = dd.npages;
 	double t0 = now_s();
 	long long end_ms = 0;
 	class1 m;

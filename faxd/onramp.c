@@ -212,6 +212,10 @@ int onramp_queue(const onramp_fax *f, char *queue_id, size_t idsize, char *rcpt,
 		return -1;
 	}
 	const char *qdir = conf_str("queue_directory");
+	if (queue_init_dirs(qdir, err, errlen) < 0) {
+		buf_free(&msg);
+		return -1;
+	}
 	qwriter *w = qw_create(qdir, err, errlen);
 	if (!w) {
 		buf_free(&msg);
@@ -248,8 +252,7 @@ int onramp_queue(const onramp_fax *f, char *queue_id, size_t idsize, char *rcpt,
 	qw_free(w);
 	if (rc == 0) {
 		queue_trigger(qdir, TRIGGER_NEW);
-		msg_info("%s: from=<%s>, to=<%s>, route=%s, size=%zu", queue_id, from, rcpt, how,
-			 (size_t)0);
+		msg_info("%s: from=<%s>, to=<%s>, origin=fax, route=%s", queue_id, from, rcpt, how);
 	}
 	return rc;
 }

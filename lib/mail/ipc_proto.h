@@ -86,4 +86,23 @@
 #define IPC_PRINT_REQUEST	0x5052494eu	/* 'PRIN' */
 #define IPC_PRINT_REPLY		0x50525250u	/* 'PRRP' */
 
+/* --- qmgr -> faxd (owner: faxd helper) ----------------------------------------------
+ * qmgr sends the fax transport (private/fax) the ordinary IPC_DELIVER above:
+ * "nexthop" = the number to dial (dial rules applied; faxd adds fax_dial_prefix),
+ * "rcpt.N" = FAX=+number[/T33S=sub]@domain. faxd takes the first image/tiff part of the
+ * queued message, calls, and answers IPC_DELIVER_REPLY with, per recipient:
+ *   "status.N"  2.0.0 all pages confirmed; 4.4.1 busy or no answer / not a fax;
+ *               4.4.2 the T.30 session failed (resumes at the first unconfirmed page:
+ *               faxd keeps that in data_directory/fax_resume/ID.N); 4.3.x no free modem
+ *               or a modem fault; 5.6.1 no usable image/tiff part; 5.6.3 the remote's
+ *               DIS has no coding/width we can send; 5.1.3 a bad FAX= address
+ *   "reason.N"  text, ending "(pages P/T, class busy|no-answer|protocol|local|none,
+ *               retry after Ns, remote "CSI")": the retry class and delay from the
+ *               fax_retry_* parameters, for qmgr's backoff and the DSN
+ *   "conneg.N"  the remote machine's capabilities from its DIS (RFC 2879 expression)
+ *   "relay"     "fax[ttyX]"
+ * IPC_FAX_SEND / IPC_FAX_SEND_REPLY (above) are reserved for a direct request with the
+ * same attributes as IPC_DELIVER plus an fd of the document; faxd does not serve it yet.
+ */
+
 #endif
