@@ -291,7 +291,7 @@ static void fetch_sync_all(fetch_item *items, size_t n)
 
 /* Make the batch durable: files synced, UIDLs recorded (one DB sync), then published
  * (one directory fsync). Returns 1 when the UIDLs are durable (DELE allowed). */
-static int fetch_commit(fetch_run *r, fetch_item *items, size_t n)
+static int fetch_commit(fetch_run *r, fetch_item *items, size_t n, long *skipped)
 {
 	int recorded;
 
@@ -311,7 +311,7 @@ static int fetch_commit(fetch_run *r, fetch_item *items, size_t n)
 			msg_warn("pop %s: uidl %s: queue file not published: %s", r->mb->name,
 				 items[i].m->uidl, strerror(errno));
 			items[i].ok = 0;
-			r->st->skipped++;
+			(*skipped)++;
 			continue;
 		}
 	}
@@ -367,41 +367,102 @@ static void fetch_dele(fetch_run *r, const long *nums, size_t n)
 	}
 }
 
-/* RETR a batch with up to window requests in flight, commit it, then DELE it. */
-static void fetch_batch(fetch_run *r, const pop3_msg **todo, size_t n)
-{
+/* One batch: its messages, then (after the commit) whether DELE is allowed. */
+typedef struct fetch_batch {
 	fetch_item items[BATCH_MAX];
-	long nums[BATCH_MAX];
-	size_t sent = 0, got = 0, ndele = 0;
+	size_t n;
+	int recorded;		/* UIDLs durable: DELE allowed */
+	long skipped;		/* counted by the commit thread, merged after the join */
+	fetch_run *r;
+	pthread_t thread;
+	int running;
+} fetch_batch;
+
+/* RETR the batch's messages with up to window requests in flight. */
+static void batch_read(fetch_run *r, fetch_batch *b, const pop3_msg **todo, size_t n)
+{
+	size_t sent = 0, got = 0;
 	char why[256];
 
-	memset(items, 0, sizeof(items));
+	memset(b->items, 0, sizeof(b->items));
+	b->n = 0;
+	b->recorded = 0;
+	b->skipped = 0;
+	b->r = r;
 	for (size_t i = 0; i < n; i++)
-		items[i].m = todo[i];
+		b->items[i].m = todo[i];
 	while (got < n && !pop3_broken(r->p)) {
 		while (sent < n && sent - got < (size_t)r->window)
-			if (pop3_send_num(r->p, "RETR", items[sent++].m->num, why, sizeof(why)) < 0)
+			if (pop3_send_num(r->p, "RETR", b->items[sent++].m->num, why, sizeof(why)) < 0)
 				break;
 		if (pop3_flush(r->p, why, sizeof(why)) < 0)
 			break;
 		for (; got < sent && !pop3_broken(r->p); got++)
-			fetch_read(r, &items[got]);
+			fetch_read(r, &b->items[got]);
 	}
-	n = got;
-	if (fetch_commit(r, items, n))
-		for (size_t i = 0; i < n; i++)
-			if (items[i].ok && !r->mb->keep)
-				nums[ndele++] = items[i].m->num;
-	fetch_report(r, items, n);
-	for (size_t i = 0; i < n; i++) {
-		if (items[i].ok) {	/* published: only memory to free */
-			qw_free(items[i].c.w);
-			items[i].c.w = NULL;
+	b->n = got;
+}
+
+static void *batch_commit_thread(void *arg)
+{
+	fetch_batch *b = arg;
+
+	b->recorded = fetch_commit(b->r, b->items, b->n, &b->skipped);
+	return NULL;
+}
+
+/* Commit on a thread, so that the next batch's RETRs overlap this one's fsyncs. */
+static void batch_commit_start(fetch_batch *b)
+{
+	b->running = pthread_create(&b->thread, NULL, batch_commit_thread, b) == 0;
+	if (!b->running)
+		batch_commit_thread(b);
+}
+
+/* Wait for the commit, log what was queued, DELE it, free the batch. */
+static void batch_finish(fetch_run *r, fetch_batch *b)
+{
+	long nums[BATCH_MAX];
+	size_t ndele = 0;
+
+	if (b->running)
+		pthread_join(b->thread, NULL);
+	b->running = 0;
+	r->st->skipped += b->skipped;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->recorded && b->items[i].ok && !r->mb->keep)
+			nums[ndele++] = b->items[i].m->num;
+	fetch_report(r, b->items, b->n);
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->items[i].ok) {	/* published: only memory to free */
+			qw_free(b->items[i].c.w);
+			b->items[i].c.w = NULL;
 		}
-		collector_free(&items[i].c);	/* a failed one: its tmp file goes too */
+		collector_free(&b->items[i].c);	/* a failed one: its tmp file goes too */
 	}
+	b->n = 0;
 	if (ndele && !pop3_broken(r->p))
 		fetch_dele(r, nums, ndele);
+}
+
+/* Fetch all new messages: read batch k+1 while batch k commits; DELE batch k after. */
+static void fetch_all(fetch_run *r, const pop3_msg **todo, size_t ntodo)
+{
+	fetch_batch *b[2] = { xcalloc(1, sizeof(fetch_batch)), xcalloc(1, sizeof(fetch_batch)) };
+	fetch_batch *prev = NULL;
+	int cur = 0;
+
+	for (size_t i = 0; i < ntodo && !pop3_broken(r->p); i += BATCH_MAX, cur ^= 1) {
+		batch_read(r, b[cur], todo + i, ntodo - i < BATCH_MAX ? ntodo - i : BATCH_MAX);
+		if (prev)
+			batch_finish(r, prev);
+		batch_commit_start(b[cur]);
+		prev = b[cur];
+	}
+	if (prev)
+		batch_finish(r, prev);
+	free(b[0]);
+	free(b[1]);
 }
 
 /* Sort the listing into old messages to delete and new ones to fetch. */
@@ -477,8 +538,7 @@ int fetch_mailbox(const mailbox *mb, const char *password, uidl_db *u, const cha
 	ntodo = fetch_classify(&r, msgs, n, todo, old, &nold, max);
 	if (nold)		/* fetched earlier, but that QUIT was lost */
 		fetch_dele(&r, old, nold);
-	for (size_t i = 0; i < ntodo && !pop3_broken(p); i += BATCH_MAX)
-		fetch_batch(&r, todo + i, ntodo - i < BATCH_MAX ? ntodo - i : BATCH_MAX);
+	fetch_all(&r, todo, ntodo);
 	free(todo);
 	free(old);
 	free(msgs);
