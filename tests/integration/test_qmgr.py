@@ -87,6 +87,10 @@ class QmgrLocal(unittest.TestCase):
             self.assertNotIn(b"\r\n", data)
             self.assertEqual(len(maildir_files(inst, "bob")), 1)
             self.assertIn("relay=local", m.group(0))
+            # user+extension goes to user (local_recipient_delimiter)
+            send(port, "alice@example.com", ["anna+fax@faxpost.test"])
+            inst.wait_log(r"to=<anna\+fax@faxpost\.test>.*status=sent")
+            wait_until(lambda: len(maildir_files(inst, "anna")) == 2, what="extension delivered")
             self.assertRegex(m.group(0), r"delays=[\d.e-]+/[\d.e-]+/[\d.e-]+/[\d.e-]+, dsn=2\.0\.0")
 
             # unknown user: 5.1.1 bounce, DSN back to the (local) sender
@@ -94,7 +98,7 @@ class QmgrLocal(unittest.TestCase):
             send(port, "anna@faxpost.test", ["nobody@faxpost.test"])
             inst.wait_log(r"to=<nobody@faxpost\.test>.*dsn=5\.1\.1, status=bounced", since=mark)
             inst.wait_log(r"sender non-delivery notification: \w+", since=mark)
-            files = wait_until(lambda: len(maildir_files(inst, "anna")) == 2 and maildir_files(inst, "anna"),
+            files = wait_until(lambda: len(maildir_files(inst, "anna")) == 3 and maildir_files(inst, "anna"),
                                what="the DSN in anna's mailbox")
             dsn = [open(f, "rb").read() for f in files if b"MAILER-DAEMON" in open(f, "rb").read()]
             self.assertEqual(len(dsn), 1)

@@ -216,6 +216,31 @@ class Hostile(unittest.TestCase):
                                smtp_tls_security_level="verify", smtp_tls_CAfile=trusted["ca_cert"])
         self.assertFalse([l for l in log if l.upper().startswith(("MAIL", "RCPT", "AUTH"))])
 
+    def test_agent_that_hangs_is_timed_out_by_qmgr(self):
+        """The server stalls after DATA; qmgr's ipc_timeout ends the job first and
+        defers the recipient (4.4.2); nothing is lost, the message stays queued."""
+        def handler(c, log):
+            rd = LineReader(c)
+            c.sendall(b"220 fake\r\n")
+            while True:
+                cmd = rd.line()
+                log.append(cmd)
+                verb = cmd.split(" ", 1)[0].upper()
+                if verb == "EHLO":
+                    c.sendall(b"250-fake\r\n250 PIPELINING\r\n")
+                elif verb == "DATA":
+                    c.sendall(b"354 go\r\n")
+                    while rd.line() != ".":
+                        pass
+                    time.sleep(8)       # no end-of-data reply for a long time
+                    return
+                else:
+                    c.sendall(b"250 ok\r\n")
+        m, log = self.run_case(handler, r"dsn=4\.4\.2, status=deferred \(delivery agent timed out\)",
+                               ipc_timeout="2s", smtp_reply_timeout="60s")
+        self.assertLess(self.elapsed, 6)
+        self.assertTrue(self.inst.queue_files("deferred") or self.inst.queue_files("active"))
+
     def test_silent_server_times_out(self):
         def handler(c, log):
             time.sleep(12)              # never greets
