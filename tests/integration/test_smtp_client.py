@@ -347,6 +347,57 @@ class ConnegConvert(unittest.TestCase):
             self.assertNotIn("2-D encoding", info)
 
 
+class ConnegGroups(unittest.TestCase):
+    @unittest.skipUnless(shutil.which("tiffinfo"), "needs tiffinfo")
+    def test_recipients_with_different_capabilities_get_separate_transactions(self):
+        """r1 and r3 take MH only, r2 takes MMR: r2 gets the original, r1 and r3 one
+        converted copy, in two transactions (RFC 4141 3.1)."""
+        import base64
+        import email
+        port, bport = fixture.free_port(), fixture.free_port()
+        mh = ("(& (image-file-structure=TIFF-minimal) (MRC-mode=0) (color=Binary) (dpi=204) "
+              "(dpi-xyratio=[204/98,204/196]) (image-coding=MH) (paper-size=A4))")
+        mmr = ("(& (image-file-structure=[TIFF-minimal,TIFF-limited]) (MRC-mode=0) (color=Binary) "
+               "(dpi=204) (dpi-xyratio=[204/98,204/196]) (image-coding=[MH,MR,MMR]) (paper-size=A4))")
+        b = fixture.Instance("groups-b", ["%d inet n - n - 1 smtpd" % bport], mydestination="b.test")
+        caps = os.path.join(b.etc, "caps")
+        with open(caps, "w") as f:
+            f.write("r1@b.test %s\nr2@b.test %s\nr3@b.test %s\n" % (mh, mmr, mh))
+        self.assertEqual(b.faxpost("map", caps).returncode, 0)
+        b.write_main_cf(smtpd_capabilities_maps=caps)
+        a = fixture.Instance("groups-a", services(port, ["codecd unix - n n - 2 codecd"]),
+                             mydestination="faxpost.test", relayhost="[127.0.0.1]:%d" % bport,
+                             smtp_tls_security_level="none")
+        doc = os.path.join(a.dir, "doc.tif")
+        r = a.faxpost("convert", "-", "--type", "text/plain",
+                      "--to", "(& (image-coding=MMR) (dpi=204) (dpi-xyratio=204/196))", "-o", doc,
+                      input="Hello\n")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        b64 = base64.encodebytes(open(doc, "rb").read()).decode().replace("\n", "\r\n")
+        msg = ("Subject: groups\r\nMIME-Version: 1.0\r\nContent-Type: image/tiff\r\n"
+               "Content-Transfer-Encoding: base64\r\nContent-Features: (& (image-file-structure=TIFF-limited) "
+               "(MRC-mode=0) (color=Binary) (dpi=204) (dpi-xyratio=204/196) (image-coding=MMR))\r\n"
+               "Content-Convert: ANY\r\n\r\n" + b64)
+        with b, a:
+            send(port, "alice@faxpost.test", ["r1@b.test", "r2@b.test", "r3@b.test"], body=msg)
+            for r in ("r1", "r2", "r3"):
+                a.wait_log(r"to=<%s@b\.test>.*status=sent" % r)
+            a.wait_log(r"converted for <r1@b\.test>")
+            ids = wait_until(lambda: len(b.queue_files("incoming")) == 2 and b.queue_files("incoming"),
+                             what="two messages at B")
+            got = {}
+            for qid in ids:
+                shown = b.faxpost("queue", "show", qid).stdout
+                rcpts = tuple(sorted(re.findall(r"^recipient: (\S+)$", shown, re.M)))
+                body = shown.split("*** MESSAGE CONTENTS", 1)[1].split("\n", 1)[1]
+                got[rcpts] = email.message_from_string(body.rsplit("*** MESSAGE FILE END", 1)[0])
+            self.assertEqual(sorted(got), [("r1@b.test", "r3@b.test"), ("r2@b.test",)])
+            self.assertIn("image-coding=MH)", got[("r1@b.test", "r3@b.test")]["Content-Features"])
+            self.assertIsNotNone(got[("r1@b.test", "r3@b.test")]["Content-Previous"])
+            self.assertIn("image-coding=MMR)", got[("r2@b.test",)]["Content-Features"])
+            self.assertIsNone(got[("r2@b.test",)]["Content-Previous"])
+
+
 def dnsmasq(port, *records):
     """dnsmasq on 127.0.0.1:port (UDP+TCP) answering only from its command line."""
     p = fixture.Proc(["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--no-poll",
