@@ -778,6 +778,14 @@ out:
 
 /* --- connections ------------------------------------------------------------------ */
 
+static double sess_elapsed(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* One cached connection per process (Postfix's connection cache on demand): after a
  * delivery the session stays open for smtp_connection_cache_time_limit; a request for
  * the same next hop within that time goes straight to MAIL on it instead of a new TCP
@@ -907,6 +915,8 @@ int smtp_session(const smtp_cfg *cfg, deliver_req *req, const smtp_target *t,
 	int fd, rc = 1, code, keep = 0;
 	int wrapper = cfg->wrappermode || t->port == 465;
 
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	x = xcalloc(1, sizeof *x);
 	x->body_fd = -1;
 	x->cfg = cfg;
@@ -959,6 +969,7 @@ int smtp_session(const smtp_cfg *cfg, deliver_req *req, const smtp_target *t,
 	}
 	if (sess_auth(x) < 0)
 		goto quit;
+	req->setup_s += sess_elapsed(&t0);	/* Postfix delays= "c": DNS..AUTH */
 	if (sess_deliver(x) < 0)
 		goto done;
 	rc = 0;

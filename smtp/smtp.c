@@ -144,7 +144,8 @@ static void smtp_serve(daemon_ctx *ctx, int fd)
 	smtp_deliver(&req);
 	gettimeofday(&t1, NULL);
 	double d = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_usec - t0.tv_usec) / 1e6;
-	snprintf(req.delays, sizeof req.delays, "0/%.3f", d);
+	double c = req.setup_s < d ? req.setup_s : d;
+	snprintf(req.delays, sizeof req.delays, "%.3f/%.3f", c, d - c);
 	if (deliver_req_reply(fd, &req) < 0)
 		msg_warn("%s: cannot send the reply to qmgr: %m", req.queue_id);
 	deliver_req_free(&req);

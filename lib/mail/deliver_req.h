@@ -44,6 +44,7 @@ typedef struct deliver_req {
 	deliver_rcpt *rcpt;
 	char relay[300];
 	char delays[64];
+	double setup_s;		/* agent's connection setup time (smtp: connect .. AUTH) */
 } deliver_req;
 
 /* 0 ok; -1 with err set (the caller logs it and closes the connection). */
