@@ -94,8 +94,7 @@ static void *commit_thread(void *arg)
 		pthread_mutex_lock(&cq.lock);
 		j->next = cq.synced;
 		cq.synced = j;
-		if (cq.publishing)	/* the publisher may be the only thread awake */
-			pthread_cond_signal(&cq.cond);
+		/* no wake-up needed: a running publisher looks again before it waits */
 	}
 	return NULL;
 }
