@@ -243,11 +243,24 @@ static int abort_receive(class1 *m)
 	}
 }
 
-int class1_init(class1 *m, int fd)
+void class1_attach(class1 *m, int fd)
 {
 	memset(m, 0, sizeof(*m));
 	m->fd = fd;
 	buf_init(&m->data, 64u * 1024 * 1024);
+}
+
+int class1_wait_connect(class1 *m, int timeout_ms)
+{
+	int rc = wait_result(m, class1_now_ms() + timeout_ms);
+	if (rc == CLASS1_CONNECT)
+		m->tx_implied = 1;
+	return rc;
+}
+
+int class1_init(class1 *m, int fd)
+{
+	class1_attach(m, fd);
 	struct termios t;
 	if (tcgetattr(fd, &t) == 0) {
 		cfmakeraw(&t);

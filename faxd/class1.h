@@ -51,6 +51,10 @@ typedef struct class1 {
 const char *class1_result_name(int r);
 long long class1_now_ms(void);
 
+/* Take a tty as it is, sending nothing (a line hwd has already answered). */
+void class1_attach(class1 *m, int fd);
+/* After someone else's ATA: wait for CONNECT (the first +FTH=3 is then implied). */
+int class1_wait_connect(class1 *m, int timeout_ms);
 /* Set up the tty (raw, 8N1, no echo) and the modem (ATE0V1, AT+FCLASS=1). */
 int class1_init(class1 *m, int fd);
 void class1_release(class1 *m);

@@ -226,18 +226,28 @@ void faxcall_receive(int fd, const faxcall_req *q, faxcall_out *o)
 	memset(o, 0, sizeof(*o));
 	double t0 = 0;
 	class1 m;
-	int rc = class1_init(&m, fd);
-	m.trace = tracer;
-	m.trace_ctx = (void *)q;
-	const char *init = conf_str("fax_modem_init");
-	if (rc == CLASS1_OK && *init)
-		rc = class1_command(&m, init, 3000);
-	if (rc != CLASS1_OK) {
-		set_out(o, "4.3.0", "failed", "local", "modem does not answer AT commands");
-		class1_release(&m);
-		return;
+	int rc;
+	if (q->answered) {
+		class1_attach(&m, fd);
+		m.trace = tracer;
+		m.trace_ctx = (void *)q;
+		str_copy(m.cid, sizeof(m.cid), q->caller_id ? q->caller_id : "");
+		str_copy(m.did, sizeof(m.did), q->did ? q->did : "");
+		rc = class1_wait_connect(&m, 15000);
+	} else {
+		rc = class1_init(&m, fd);
+		m.trace = tracer;
+		m.trace_ctx = (void *)q;
+		const char *init = conf_str("fax_modem_init");
+		if (rc == CLASS1_OK && *init)
+			rc = class1_command(&m, init, 3000);
+		if (rc != CLASS1_OK) {
+			set_out(o, "4.3.0", "failed", "local", "modem does not answer AT commands");
+			class1_release(&m);
+			return;
+		}
+		rc = class1_answer(&m, q->answer_timeout_ms, q->rings > 0 ? q->rings : 1);
 	}
-	rc = class1_answer(&m, q->answer_timeout_ms, q->rings > 0 ? q->rings : 1);
 	t0 = now_s();
 	if (rc != CLASS1_CONNECT) {
 		set_out(o, "4.4.1", "failed", "no-answer", rc == CLASS1_TIMEOUT ? "no call"

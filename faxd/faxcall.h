@@ -45,6 +45,9 @@ typedef struct faxcall_req {
 	int queue_it;		/* receive: queue the fax as mail (onramp) */
 	int rings;
 	int answer_timeout_ms;
+	int answered;		/* hwd sent ATA already: only wait for CONNECT */
+	const char *caller_id;	/* from hwd (NMBR), when answered */
+	const char *did;	/* from hwd (NDID), when answered */
 	void (*trace)(void *ctx, const char *line);
 	void *trace_ctx;
 } faxcall_req;

@@ -5,12 +5,18 @@
  *  - Daemon (started by master, single server on private/fax): one IPC_DELIVER per
  *    connection (nexthop = the number to dial, rcpt.N = FAX= addresses). faxd takes
  *    the first image/tiff part of the queued message (codecd's output, or a TIFF the
- *    sender attached), takes a free modem from fax_modem_devices (flock; hwd hands
- *    lines over in the full system), makes the call, resumes at the first page not yet
+ *    sender attached), leases a line from hwd (IPC_LINE_REQUEST op=dial; hwd applies
+ *    the dial rules) or, when fax_modem_devices is set, opens a free one of those itself
+ *    (flock; digits of the number dialled as they are), makes the call, resumes at the
+ *    first page not yet
  *    confirmed by an earlier try (data_directory/fax_resume/ID.N), and replies per
  *    recipient: 2.0.0, 4.4.1 busy / no answer, 4.4.2 session failure, 5.x.x for good;
  *    the reason text carries the retry class and the pages confirmed; conneg.N carries
  *    the remote's capabilities from its DIS.
+ *  - Onramp: hwd answers a call and hands the line over (IPC_LINE_REQUEST op=receive,
+ *    fd 0 = the tty, caller_id, did); faxd receives the fax into
+ *    data_directory/fax_incoming/ and queues it as mail (onramp.c), then replies
+ *    IPC_LINE_REPLY "status"/"reason" and closes (hwd hangs up).
  *  - CLI test modes (no master, no qmgr):
  *      faxd -c DIR [-v] --send DEVICE NUMBER FILE.tif [--no-ecm] [--first-page N]
  *           [--sub SUBADDR] [--id QUEUEID] [--rcpt FAX=...]
@@ -27,6 +33,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "faxcall.h"
@@ -343,6 +350,62 @@ static int take_modem(char *name, size_t size)
 	return fd;
 }
 
+/* Lease a line from hwd for number: returns the tty (and the lease connection in
+ * *lease, the digits to dial in dial), or -1 with status/err for the DSN. */
+static int hwd_dial(const char *number, char *dial, size_t dsize, char *line, size_t lsize,
+		    int *lease, char *status, size_t ssize, char *err, size_t errlen)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/private/hwd", conf_str("queue_directory"));
+	str_copy(status, ssize, "4.3.2");
+	int s = ipc_connect(path, 5000);
+	if (s < 0) {
+		snprintf(err, errlen, "no modem: hwd not reachable and fax_modem_devices empty");
+		return -1;
+	}
+	ipc_msg *q = ipc_new(IPC_LINE_REQUEST);
+	ipc_put_str(q, "op", "dial");
+	ipc_put_str(q, "number", number);
+	int rc = ipc_send(s, q, 5000);
+	ipc_free(q);
+	ipc_msg *r = rc == 0 ? ipc_recv(s, IPC_DEFAULT_MAX, 30000, err, errlen) : NULL;
+	const char *st = r ? ipc_get_str(r, "status") : NULL;
+	if (!r || !st || st[0] != '2') {
+		if (st) {
+			str_copy(status, ssize, st);
+			snprintf(err, errlen, "hwd: %s", ipc_get_str(r, "reason") ?
+				 ipc_get_str(r, "reason") : "no line");
+		} else if (!r) {
+			snprintf(err, errlen, "hwd did not answer the dial request");
+		}
+		ipc_free(r);
+		close(s);
+		return -1;
+	}
+	int tty = ipc_take_fd(r, 0);
+	const char *d = ipc_get_str(r, "dial"), *l = ipc_get_str(r, "line");
+	str_copy(dial, dsize, d ? d : number);
+	str_copy(line, lsize, l ? l : "hwd");
+	ipc_free(r);
+	if (tty < 0) {
+		snprintf(err, errlen, "hwd sent no line");
+		close(s);
+		return -1;
+	}
+	*lease = s;
+	return tty;
+}
+
+/* Without hwd: the digits of the number (dial rules live in hwd). */
+static void plain_digits(const char *number, char *out, size_t size)
+{
+	size_t o = 0;
+	for (const char *p = number; *p && o + 1 < size; p++)
+		if ((*p >= '0' && *p <= '9') || *p == '*' || *p == '#' || *p == ',')
+			out[o++] = *p;
+	out[o] = '\0';
+}
+
 static void fax_deliver_one(deliver_req *req, size_t i, faxdoc_tx *doc)
 {
 	deliver_rcpt *r = &req->rcpt[i];
@@ -352,13 +415,30 @@ static void fax_deliver_one(deliver_req *req, size_t i, faxdoc_tx *doc)
 		deliver_req_status(req, i, "5.1.3", "bad fax number in FAX= address", NULL);
 		return;
 	}
-	char dev[4096];
-	int fd = take_modem(dev, sizeof(dev));
-	if (fd < 0) {
-		deliver_req_status(req, i, "4.3.2", "no fax modem free (fax_modem_devices)", NULL);
-		return;
+	char dev[4096], dial[96], status[16], err[300];
+	const char *number = req->nexthop && *req->nexthop ? req->nexthop : fa.number;
+	int lease = -1, fd;
+	char *devs[1] = { NULL };
+	size_t ndev = conf_list("fax_modem_devices", devs, 1);
+	conf_list_free(devs, ndev);
+	if (ndev > 0) {
+		fd = take_modem(dev, sizeof(dev));
+		if (fd < 0) {
+			deliver_req_status(req, i, "4.3.2", "no fax modem free (fax_modem_devices)",
+					   NULL);
+			return;
+		}
+		plain_digits(number, dial, sizeof(dial));
+	} else {
+		fd = hwd_dial(number, dial, sizeof(dial), dev, sizeof(dev), &lease, status,
+			      sizeof(status), err, sizeof(err));
+		if (fd < 0) {
+			msg_info("%s: to=<%s>, relay=none, dsn=%s, status=deferred (%s)",
+				 req->queue_id, r->addr, status, err);
+			deliver_req_status(req, i, status, err, NULL);
+			return;
+		}
 	}
-	const char *dial = req->nexthop && *req->nexthop ? req->nexthop : fa.number;
 	faxcall_req q;
 	memset(&q, 0, sizeof(q));
 	q.id = req->queue_id;
@@ -373,6 +453,8 @@ static void fax_deliver_one(deliver_req *req, size_t i, faxdoc_tx *doc)
 	faxcall_out o;
 	faxcall_send(fd, doc, &q, &o);
 	close(fd);
+	if (lease >= 0)
+		close(lease);	/* hwd hangs up and resets the line */
 	snprintf(req->relay, sizeof(req->relay), "fax[%s]", q.device);
 	char reason[512];
 	snprintf(reason, sizeof(reason), "%s (pages %d/%d, class %s, retry after %ds, remote \"%s\")",
@@ -393,6 +475,42 @@ static void fax_deliver_one(deliver_req *req, size_t i, faxdoc_tx *doc)
 	deliver_req_status(req, i, o.dsn, reason, o.dsn[0] == '2' ? "delivered" : NULL);
 }
 
+/* hwd answered a call and hands us the line (IPC_LINE_REQUEST op=receive). */
+static void fax_receive_call(int fd, ipc_msg *m)
+{
+	const char *op = ipc_get_str(m, "op");
+	int tty = ipc_take_fd(m, 0);
+	ipc_msg *rep = ipc_new(IPC_LINE_REPLY);
+	if (!op || strcmp(op, "receive") != 0 || tty < 0) {
+		msg_warn("line request without op=receive and a line");
+		ipc_put_str(rep, "status", "5.5.4");
+		ipc_put_str(rep, "reason", "faxd takes op=receive with a line only");
+	} else {
+		char dir[4096], out[4200];
+		snprintf(dir, sizeof(dir), "%s/fax_incoming", conf_str("data_directory"));
+		mkdir(dir, 0700);
+		snprintf(out, sizeof(out), "%s/rx.%ld.%ld.tif", dir, (long)time(NULL), (long)getpid());
+		const char *line = ipc_get_str(m, "line");
+		faxcall_req q;
+		memset(&q, 0, sizeof(q));
+		q.id = "-";
+		q.device = base_name(line ? line : "hwd");
+		q.ecm = -1;
+		q.out_tiff = out;
+		q.queue_it = 1;
+		q.answered = 1;
+		q.caller_id = ipc_get_str(m, "caller_id");
+		q.did = ipc_get_str(m, "did");
+		faxcall_out o;
+		faxcall_receive(tty, &q, &o);
+		close(tty);
+		ipc_put_str(rep, "status", o.dsn[0] ? o.dsn : "4.4.2");
+		ipc_put_str(rep, "reason", o.reason);
+	}
+	ipc_send(fd, rep, 5000);
+	ipc_free(rep);
+}
+
 static void fax_serve(daemon_ctx *ctx, int fd)
 {
 	(void)ctx;
@@ -400,6 +518,14 @@ static void fax_serve(daemon_ctx *ctx, int fd)
 	char err[512];
 	memset(&req, 0, sizeof(req));
 	if (deliver_req_read(fd, &req, err, sizeof(err)) < 0) {
+		if (req.msg && ipc_type(req.msg) == IPC_LINE_REQUEST) {
+			ipc_msg *m = req.msg;
+			req.msg = NULL;
+			deliver_req_free(&req);
+			fax_receive_call(fd, m);
+			ipc_free(m);
+			return;
+		}
 		msg_warn("bad request: %s", err);
 		deliver_req_free(&req);
 		return;
