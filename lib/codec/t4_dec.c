@@ -258,6 +258,8 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 			int k = inv ? __builtin_clzll(inv) : 64, i = 0;
 			if (k > b->n)
 				k = b->n;
+			if (k > 63)
+				k = 63;		/* br_skip() shifts by less than 64 */
 			do {
 				a1 = (int32_t)ref[jb];
 				if (a1 <= a0)
