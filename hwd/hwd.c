@@ -20,6 +20,8 @@
  *    the call: it is not answered (the caller hears ringing, as with no fax machine).
  *  - "op"=status: "lines"=N, "line.I"="DEVICE NUMBER STATE".
  *  - IPC_SCAN_REQUEST and IPC_PRINT_REQUEST: see scan.c and print.c.
+ *  - Run as a master.cf service whose name starts with "print", hwd is instead the
+ *    print delivery agent for qmgr (IPC_DELIVER; printjob.c) and opens no modem.
  * One request per connection, except the leases.
  */
 #include <errno.h>
@@ -438,8 +440,37 @@ static void lease_event(modem *m)
 	ipc_free(q);
 }
 
+/* hwd as the print delivery agent (master.cf service "print..."): no modems. */
+static void print_agent_loop(daemon_ctx *ctx)
+{
+	struct pollfd pf[DAEMON_MAX_LISTEN];
+
+	msg_info("print delivery agent (%s backend)", conf_str("hw_print_backend"));
+	while (!daemon_stopping) {
+		for (int i = 0; i < ctx->nlisten; i++)
+			pf[i] = (struct pollfd) { .fd = ctx->listen_fds[i], .events = POLLIN };
+		if (poll(pf, (nfds_t) ctx->nlisten, 1000) <= 0)
+			continue;
+		for (int i = 0; i < ctx->nlisten; i++) {
+			int fd;
+
+			if (!(pf[i].revents & POLLIN))
+				continue;
+			if ((fd = accept4(pf[i].fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+				continue;
+			printjob_serve(fd);
+			close(fd);
+		}
+	}
+}
+
 static void hwd_loop(daemon_ctx *ctx)
 {
+	if (ctx->service && strncmp(ctx->service, "print", 5) == 0) {
+		print_agent_loop(ctx);
+		return;
+	}
+
 	struct pollfd pf[DAEMON_MAX_LISTEN + 2 * HWD_MAX_LINES + HWD_MAX_WAITERS];
 	int what[sizeof pf / sizeof pf[0]];	/* >= 0 line index; -1 listen; -2-i waiter i */
 

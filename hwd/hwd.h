@@ -17,6 +17,13 @@
 
 void scan_request(int fd, const ipc_msg *q);
 void print_request(int fd, const ipc_msg *q);
+/* print.c: one document (fd, read from offset 0) to hw_print_backend. 0 ok; -1 with err
+ * (temporary trouble); -2 an unsupported type. */
+int print_document(int doc, const char *type, const char *title, const char *qid, char *job,
+		   size_t joblen, char *err, size_t errlen);
+/* printjob.c: the print delivery agent (master.cf service "print" running hwd):
+ * IPC_DELIVER -> the printable MIME parts of the message -> print_document(). */
+void printjob_serve(int fd);
 
 /* scanpage.c: a bilevel page being assembled (rows of FAX_WIDTH pels, 1 = black). */
 typedef struct scan_page {

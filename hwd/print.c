@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,6 +83,11 @@ static int print_spool(int doc, const char *ext, const char *title, const char *
 		snprintf(err, errlen, "hw_print_spool path too long");
 		return -1;
 	}
+	/* The spool folder is ours: made on first use. */
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "hw_print_spool %.300s: %s", dir, strerror(errno));
+		return -1;
+	}
 	if (copy_fd(doc, part, err, errlen) < 0)
 		return -1;
 	/* The .info first: a reader that sees the document sees its description too. */
@@ -137,11 +143,37 @@ static int print_cups(int doc, const char *ext, const char *title, char *job, si
 	return 0;
 }
 
+/* The document on fd doc to the configured printer; 0, or -1 with err. */
+int print_document(int doc, const char *type, const char *title, const char *qid, char *job,
+		   size_t joblen, char *err, size_t errlen)
+{
+	const char *backend = conf_str("hw_print_backend");
+	const char *ext;
+
+	if (type && !strcmp(type, "image/tiff"))
+		ext = "tif";
+	else if (type && !strcmp(type, "application/pdf"))
+		ext = "pdf";
+	else if (type && !strcmp(type, "text/plain"))
+		ext = "txt";
+	else {
+		snprintf(err, errlen, "unsupported document type %s", type ? type : "(none)");
+		return -2;
+	}
+	if (title == NULL)
+		title = "fax";
+	if (!strcmp(backend, "spool"))
+		return print_spool(doc, ext, title, type, qid ? qid : "-", job, joblen, err, errlen);
+	if (!strcmp(backend, "cups"))
+		return print_cups(doc, ext, title, job, joblen, err, errlen);
+	snprintf(err, errlen, "hw_print_backend: unknown backend %s", backend);
+	return -1;
+}
+
 void print_request(int fd, const ipc_msg *q)
 {
 	const char *type = ipc_get_str(q, "type"), *title = ipc_get_str(q, "title");
-	const char *qid = ipc_get_str(q, "queue_id"), *backend = conf_str("hw_print_backend");
-	const char *ext;
+	const char *qid = ipc_get_str(q, "queue_id");
 	char job[128] = "", err[512] = "";
 	int doc = ipc_take_fd((ipc_msg *) q, 0), rc;
 
@@ -149,31 +181,18 @@ void print_request(int fd, const ipc_msg *q)
 		print_reply(fd, "5.5.4", "no document", NULL);
 		return;
 	}
-	if (type && !strcmp(type, "image/tiff"))
-		ext = "tif";
-	else if (type && !strcmp(type, "application/pdf"))
-		ext = "pdf";
-	else {
-		close(doc);
-		print_reply(fd, "5.6.1", "unsupported document type", NULL);
+	rc = print_document(doc, type, title, qid, job, sizeof job, err, sizeof err);
+	close(doc);
+	if (rc == -2) {
+		print_reply(fd, "5.6.1", err, NULL);
 		return;
 	}
-	if (title == NULL)
-		title = "fax";
-	if (!strcmp(backend, "spool"))
-		rc = print_spool(doc, ext, title, type, qid ? qid : "-", job, sizeof job, err, sizeof err);
-	else if (!strcmp(backend, "cups"))
-		rc = print_cups(doc, ext, title, job, sizeof job, err, sizeof err);
-	else {
-		snprintf(err, sizeof err, "hw_print_backend: unknown backend %s", backend);
-		rc = -1;
-	}
-	close(doc);
 	if (rc < 0) {
 		msg_warn("%s: print failed: %s", qid ? qid : "-", err);
 		print_reply(fd, "4.3.0", err, NULL);
 		return;
 	}
-	msg_info("%s: printed (%s) as %s via %s", qid ? qid : "-", title, job, backend);
+	msg_info("%s: printed (%s) as %s via %s", qid ? qid : "-", title ? title : "fax", job,
+		 conf_str("hw_print_backend"));
 	print_reply(fd, "2.0.0", "printed", job);
 }

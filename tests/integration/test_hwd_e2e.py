@@ -62,5 +62,56 @@ class TestScanToFax(unittest.TestCase):
             vm.stop()
 
 
+@unittest.skipUnless(all(os.path.exists(os.path.join(fixture.LIBEXEC, d))
+                         for d in ("master", "qmgr", "smtpd", "hwd", "local")),
+                     "a daemon is not built")
+class TestMailToPrinter(unittest.TestCase):
+    def test_mail_with_tiff_and_pdf_is_printed(self):
+        import smtplib
+        from email.message import EmailMessage
+        port = fixture.free_port()
+        inst = fixture.Instance("hwd-print")
+        spool = os.path.join(inst.data, "print")
+        os.makedirs(spool)
+        with open(os.path.join(inst.etc, "transport"), "w") as f:
+            f.write("printer@faxpost.test print:\n")
+        r = inst.faxpost("map", os.path.join(inst.etc, "transport"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        inst.write_main_cf(transport_maps=os.path.join(inst.etc, "transport"),
+                           hw_print_backend="spool", hw_print_spool=spool)
+        inst.write_master_cf(["127.0.0.1:%d inet n - n - 1 smtpd" % port,
+                              "qmgr unix-dgram n - n 300 1 qmgr",
+                              "print unix - - n - 1 hwd", "local unix - - n - 2 local"])
+        tif = os.path.join(inst.dir, "fax.tif")
+        vmodem.make_page(tif, height=40, seed=1)
+        with open(tif, "rb") as f:
+            tiff_bytes = f.read()
+        pdf_bytes = b"%PDF-1.4\n% not a real PDF, printed as it is\n%%EOF\n"
+        msg = EmailMessage()
+        msg["From"] = "alice@example.com"
+        msg["To"] = "printer@faxpost.test"
+        msg["Subject"] = "Please print"
+        msg.set_content("two documents attached")
+        msg.add_attachment(tiff_bytes, maintype="image", subtype="tiff", filename="fax.tif")
+        msg.add_attachment(pdf_bytes, maintype="application", subtype="pdf", filename="a.pdf")
+        with inst:
+            inst.wait_log(r"print delivery agent", timeout=10)
+            with smtplib.SMTP("127.0.0.1", port, timeout=10) as s:
+                s.send_message(msg)
+            m = inst.wait_log(r"to=<printer@faxpost.test>.*status=sent \(printed 2 documents",
+                              timeout=20)
+            self.assertIn("print-", m.string)
+        files = sorted(os.listdir(spool))
+        self.assertEqual(len([f for f in files if f.endswith(".info")]), 2, files)
+        [t] = [f for f in files if f.endswith(".tif")]
+        [p] = [f for f in files if f.endswith(".pdf")]
+        with open(os.path.join(spool, t), "rb") as f:
+            self.assertEqual(f.read(), tiff_bytes)
+        with open(os.path.join(spool, p), "rb") as f:
+            self.assertEqual(f.read(), pdf_bytes)
+        with open(os.path.join(spool, t[:-4] + ".info")) as f:
+            self.assertIn("title=Please print", f.read())
+
+
 if __name__ == "__main__":
     unittest.main()
