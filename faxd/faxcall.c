@@ -39,6 +39,7 @@ static t30_config local_config(int calling, int sending, int ecm)
 	c.local.mr = conf_bool("fax_mr");
 	c.local.ecm = ecm;
 	c.local.mmr = ecm && conf_bool("fax_mmr");
+	c.local.jbig = ecm && conf_bool("fax_jbig");
 	c.local.width = 0;
 	c.local.length = 2;
 	c.local.scan_ms = 0;

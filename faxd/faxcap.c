@@ -3,7 +3,8 @@
  *
  * Contract: see faxcap.h. The expression lists TIFF (what codecd turns into the fax
  * coding), binary colour, 204 dpi with 98 lpi (and 196 when the DIS says fine), the
- * codings the DIS offers (MMR only with ECM), and the paper sizes its width allows.
+ * codings the DIS offers (MMR and JBIG T.85 only with ECM), and the paper sizes its
+ * width allows.
  */
 #include <db.h>
 #include <errno.h>
@@ -20,13 +21,16 @@
 
 void faxcap_expression(const t30_caps *c, char *out, size_t size)
 {
-	const char *codings = c->mmr ? "[MH,MR,MMR]" : c->mr ? "[MH,MR]" : "MH";
+	const char *codings = c->jbig ? "(| (image-coding=[MH,MR,MMR]) (& (image-coding=JBIG) "
+		"(image-coding-constraint=JBIG-T85) (JBIG-stripe-size=128)))"
+		: c->mmr ? "(image-coding=[MH,MR,MMR])" : c->mr ? "(image-coding=[MH,MR])"
+		: "(image-coding=MH)";
 	const char *ratio = c->fine ? "[204/98,204/196]" : "204/98";
 	const char *paper = c->width >= 2 ? "[A4,letter,B4,A3]" : c->width == 1 ? "[A4,letter,B4]"
 		: "[A4,letter]";
 	snprintf(out, size,
 		 "(& (image-file-structure=[TIFF-minimal,TIFF-limited,TIFF]) (MRC-mode=0) "
-		 "(color=Binary) (dpi=204) (dpi-xyratio=%s) (image-coding=%s) "
+		 "(color=Binary) (dpi=204) (dpi-xyratio=%s) %s "
 		 "(paper-size=%s) (ua-media=stationery))", ratio, codings, paper);
 }
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "codec/t4.h"
+#include "codec/t85.h"
 #include "faxdoc.h"
 #include "util/msg.h"
 
@@ -171,12 +172,37 @@ static void set_fax_fields(TIFF *t, uint32_t w, uint32_t h, int coding, int fine
 	TIFFSetField(t, TIFFTAG_ROWSPERSTRIP, h);
 	TIFFSetField(t, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
 	TIFFSetField(t, TIFFTAG_COMPRESSION, coding == T30_MMR ? COMPRESSION_CCITTFAX4
-			   : COMPRESSION_CCITTFAX3);
-	if (coding != T30_MMR)
+			   : coding == T30_JBIG ? COMPRESSION_T85 : COMPRESSION_CCITTFAX3);
+	if (coding == T30_MH || coding == T30_MR)
 		TIFFSetField(t, TIFFTAG_GROUP3OPTIONS, coding == T30_MR ? GROUP3OPT_2DENCODING : 0);
 	TIFFSetField(t, TIFFTAG_XRESOLUTION, 204.0);
 	TIFFSetField(t, TIFFTAG_YRESOLUTION, fine ? 196.0 : 98.0);
 	TIFFSetField(t, TIFFTAG_RESOLUTIONUNIT, RESUNIT_INCH);
+}
+
+/* The source row for output row y after a resolution change. */
+static uint32_t src_row(uint32_t y, int src_fine, int fine)
+{
+	return (src_fine && !fine) ? y * 2 : (!src_fine && fine) ? y / 2 : y;
+}
+
+/* JBIG (T.85) through lib/codec: rows into a codec page, then one BIE. Frees rows. */
+static int jbig_page(uint8_t *rows, uint32_t w, uint32_t h, size_t stride, int src_fine,
+		     int fine, buf *out)
+{
+	uint32_t oh = (src_fine && !fine) ? (h + 1) / 2 : (!src_fine && fine) ? h * 2 : h;
+	codec_page *pg = page_alloc(w, oh, 204, fine ? 196 : 98);
+	int rc = -1;
+	if (pg) {
+		size_t n = stride < pg->stride ? stride : pg->stride;
+		for (uint32_t y = 0; y < oh; y++)
+			memcpy(page_row(pg, y), rows + (size_t)src_row(y, src_fine, fine) * stride, n);
+		page_clear_padding(pg);
+		rc = t85_encode(pg, out) < 0 ? -1 : 0;
+		page_free(pg);
+	}
+	free(rows);
+	return rc;
 }
 
 static int tx_get_page(void *ctx, int page, const t30_params *p, buf *out)
@@ -198,13 +224,15 @@ static int tx_get_page(void *ctx, int page, const t30_params *p, buf *out)
 		oh = (h + 1) / 2;	/* 196 -> 98 lpi: every other row */
 	else if (!src_fine && p->fine)
 		oh = h * 2;		/* 98 -> 196 lpi: each row twice */
+	if (p->coding == T30_JBIG)
+		return jbig_page(rows, w, h, stride, src_fine, p->fine, out);
 	int fd = -1, rc = -1;
 	TIFF *t = mem_tiff(&fd, "w");
 	if (t) {
 		set_fax_fields(t, w, oh, p->coding, p->fine);
 		rc = 0;
 		for (uint32_t y = 0; y < oh && rc == 0; y++) {
-			uint32_t sy = (src_fine && !p->fine) ? y * 2 : (!src_fine && p->fine) ? y / 2 : y;
+			uint32_t sy = src_row(y, src_fine, p->fine);
 			if (TIFFWriteScanline(t, rows + (size_t)sy * stride, y, 0) < 0)
 				rc = -1;
 		}
@@ -238,7 +266,7 @@ void faxdoc_tx_bind(faxdoc_tx *d, t30_doc *doc)
 {
 	doc->ctx = d;
 	doc->npages = d->npages;
-	doc->codings = 1 << T30_MH | 1 << T30_MR | 1 << T30_MMR;
+	doc->codings = 1 << T30_MH | 1 << T30_MR | 1 << T30_MMR | 1 << T30_JBIG;
 	doc->fine = d->fine;
 	doc->width = d->width;
 	doc->get_page = tx_get_page;
@@ -248,6 +276,16 @@ void faxdoc_tx_bind(faxdoc_tx *d, t30_doc *doc)
 
 int faxdoc_check(const t30_params *p, const uint8_t *data, size_t len, int *rows, int *bad)
 {
+	if (p->coding == T30_JBIG) {
+		char err[256];
+		codec_page *jp = t85_decode(data, len, err, sizeof(err));
+		*rows = jp ? (int)jp->height : 0;
+		*bad = 0;
+		if (!jp)
+			msg_warn("received JBIG page: %s", err);
+		page_free(jp);
+		return *rows > 0 ? 0 : -1;
+	}
 	t4_opts o;
 	memset(&o, 0, sizeof(o));
 	o.coding = p->coding == T30_MMR ? T4_MMR : p->coding == T30_MR ? T4_MR : T4_MH;

@@ -4,10 +4,12 @@
  * Contract: sending, a faxdoc_tx opens a multi-page bilevel TIFF (any compression
  * libtiff decodes) and gives each page coded as the DCS says (MH/MR/MMR, fine or
  * standard, LSB first; MH/MR with an EOL before every row and RTC at the end, MMR with
- * EOFB): the page is decoded and encoded again, so the data always matches the DCS.
+ * EOFB; JBIG as one T.85 BIE): the page is decoded and encoded again, so the data always
+ * matches the DCS.
  * Pages must be 1728, 2048 or 2432 pels wide (codecd makes them so).
  * Receiving, a faxdoc_rx appends each confirmed page to a TIFF-F file exactly as it
- * came off the line (no re-encoding): Compression 3 (T4Options 2-D bit for MR) or 4,
+ * came off the line (no re-encoding): Compression 3 (T4Options 2-D bit for MR), 4, or
+ * 9 (T.85, TIFF-FX profile J),
  * FillOrder 2, one strip, 204 dpi across and 98/196 lpi, BadFaxLines/CleanFaxData for
  * non-ECM pages. faxdoc_check() counts the rows and bad rows of received data.
  */

@@ -661,6 +661,7 @@ static t30_action rx_on_dcs(t30 *s, const t30_event *ev, const t30_frame *f)
 	t30_params p;
 	if (t30_dcs_decode(f->b + 3, f->len - 3, &p) < 0 ||
 	    (p.coding == T30_MR && !s->cfg.local.mr) || (p.coding == T30_MMR && !s->cfg.local.mmr) ||
+	    (p.coding == T30_JBIG && !s->cfg.local.jbig) ||
 	    (p.ecm && !s->cfg.local.ecm) || p.width > s->cfg.local.width ||
 	    !(t30_rates[p.rate].family & s->cfg.local.modems))
 		return send_dcn(s, T30_ERR_INCOMPAT, "DCS asks for something we did not offer");

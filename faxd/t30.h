@@ -71,7 +71,7 @@
 #define T30_ID_LEN 20
 
 /* --- coding and modulation ----------------------------------------------- */
-enum { T30_MH = 0, T30_MR = 1, T30_MMR = 2 };
+enum { T30_MH = 0, T30_MR = 1, T30_MMR = 2, T30_JBIG = 3 };	/* MMR, JBIG: ECM only */
 
 #define T30_MOD_V27 1
 #define T30_MOD_V29 2
@@ -94,6 +94,7 @@ typedef struct t30_caps {
 	int modems;		/* T30_MOD_* bits */
 	int fine;		/* 7.7 l/mm */
 	int mr, mmr;		/* 2-D codings */
+	int jbig;		/* T.85 (bit 78; with ECM only) */
 	int ecm;		/* T.4 Annex A error correction */
 	int ecm64;		/* prefers 64-octet frames */
 	int width;		/* 0 = 1728, 1 = up to 2048, 2 = up to 2432 pels */

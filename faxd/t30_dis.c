@@ -122,7 +122,20 @@ int t30_dis_encode(const t30_caps *c, uint8_t *fif, size_t size)
 		bit_set(fif, 49, 1);
 		last = 56;
 	}
+	if (c->ecm && c->jbig) {
+		bit_set(fif, 78, 1);
+		last = 80;
+	}
 	return fif_finish(fif, last);
+}
+
+/* Bit n is there only when every extension bit before its octet is set. */
+static int bit_present(const uint8_t *fif, size_t len, int n)
+{
+	for (int e = 24; e < n; e += 8)
+		if (!bit_get(fif, len, e))
+			return 0;
+	return bit_get(fif, len, n);
 }
 
 int t30_dis_decode(const uint8_t *fif, size_t len, t30_caps *c)
@@ -150,9 +163,8 @@ int t30_dis_decode(const uint8_t *fif, size_t len, t30_caps *c)
 		c->ecm = bit_get(fif, len, 27);
 		c->mmr = c->ecm && bit_get(fif, len, 31);
 	}
-	if (bit_get(fif, len, 24) && bit_get(fif, len, 32) && bit_get(fif, len, 40) &&
-	    bit_get(fif, len, 48))
-		c->subaddr = bit_get(fif, len, 49);
+	c->subaddr = bit_present(fif, len, 49);
+	c->jbig = c->ecm && bit_present(fif, len, 78);
 	return 0;
 }
 
@@ -174,6 +186,10 @@ int t30_dcs_encode(const t30_params *p, uint8_t *fif, size_t size)
 		bit_set(fif, 28, p->ecm_frame == 64);
 		bit_set(fif, 31, p->coding == T30_MMR);
 		last = 32;
+		if (p->coding == T30_JBIG) {
+			bit_set(fif, 78, 1);
+			last = 80;
+		}
 	}
 	return fif_finish(fif, last);
 }
@@ -201,9 +217,11 @@ int t30_dcs_decode(const uint8_t *fif, size_t len, t30_params *p)
 		p->ecm_frame = bit_get(fif, len, 28) ? 64 : 256;
 		if (bit_get(fif, len, 31))
 			p->coding = T30_MMR;
+		if (bit_present(fif, len, 78))
+			p->coding = T30_JBIG;
 	}
-	if (p->coding == T30_MMR && !p->ecm)
-		return -1;	/* T.6 needs ECM */
+	if ((p->coding == T30_MMR || p->coding == T30_JBIG) && !p->ecm)
+		return -1;	/* T.6 and T.85 need ECM */
 	return 0;
 }
 
@@ -223,7 +241,9 @@ int t30_choose(const t30_caps *local, const t30_caps *remote, int codings, int f
 		return -1;
 	out->ecm = local->ecm && remote->ecm;
 	out->ecm_frame = (remote->ecm64 || local->ecm64) ? 64 : 256;
-	if (out->ecm && local->mmr && remote->mmr && (codings & (1 << T30_MMR)))
+	if (out->ecm && local->jbig && remote->jbig && (codings & (1 << T30_JBIG)))
+		out->coding = T30_JBIG;
+	else if (out->ecm && local->mmr && remote->mmr && (codings & (1 << T30_MMR)))
 		out->coding = T30_MMR;
 	else if (local->mr && remote->mr && (codings & (1 << T30_MR)))
 		out->coding = T30_MR;
@@ -322,6 +342,7 @@ const char *t30_coding_name(int coding)
 	case T30_MH: return "MH";
 	case T30_MR: return "MR";
 	case T30_MMR: return "MMR";
+	case T30_JBIG: return "JBIG";
 	}
 	return "?";
 }
@@ -329,10 +350,11 @@ const char *t30_coding_name(int coding)
 void t30_caps_describe(const t30_caps *c, char *out, size_t size)
 {
 	static const int widths[3] = { 1728, 2048, 2432 };
-	snprintf(out, size, "%s%s%s%s%s%s%s%s width=%d scan=%dms%s",
+	snprintf(out, size, "%s%s%s%s%s%s%s%s%s width=%d scan=%dms%s",
 		 (c->modems & T30_MOD_V17) ? "V17 " : "", (c->modems & T30_MOD_V29) ? "V29 " : "",
 		 (c->modems & T30_MOD_V27) ? "V27" : "", c->fine ? " fine" : "",
-		 c->mr ? " MR" : "", c->mmr ? " MMR" : "", c->ecm ? " ECM" : "",
+		 c->mr ? " MR" : "", c->mmr ? " MMR" : "", c->jbig ? " JBIG" : "",
+		 c->ecm ? " ECM" : "",
 		 c->ecm && c->ecm64 ? "64" : "", widths[c->width % 3], c->scan_ms,
 		 c->subaddr ? " SUB" : "");
 }

@@ -211,7 +211,7 @@ typedef struct run {
 static run run_call(const t30_config *ctx_cfg, const t30_config *crx_cfg, docctx *dt,
 		    docctx *dr, faults *f)
 {
-	t30_doc dtx = { .ctx = dt, .npages = dt->npages, .codings = 7, .fine = 1,
+	t30_doc dtx = { .ctx = dt, .npages = dt->npages, .codings = 15, .fine = 1,
 			.get_page = get_page };
 	t30_doc drx = { .ctx = dr, .check_page = check_page, .put_page = put_page };
 	dtx.first_page = dt->tx[7].len;	/* abused: resume point stashed by the test */
@@ -372,6 +372,33 @@ START_TEST(test_ecm_mmr_blocks)
 	ck_assert_int_eq(r.tx.ecm, 1);
 	ck_assert_int_eq(r.rx.pages_done, 2);
 	assert_pages_equal(&dt, &dr, 0);
+	docs_free(&dt);
+	docs_free(&dr);
+}
+END_TEST
+
+START_TEST(test_ecm_jbig)
+{
+	SETUP(1, 2, 5000);
+	ct.local.jbig = 1;
+	cr.local.jbig = 1;
+	run r = run_call(&ct, &cr, &dt, &dr, &f);
+	ck_assert_int_eq(r.tx.code, T30_OK);
+	ck_assert_int_eq(r.tx.coding, T30_JBIG);
+	ck_assert_int_eq(r.rx.coding, T30_JBIG);
+	assert_pages_equal(&dt, &dr, 0);
+	docs_free(&dt);
+	docs_free(&dr);
+}
+END_TEST
+
+START_TEST(test_ecm_jbig_one_side)
+{
+	SETUP(1, 1, 5000);
+	ct.local.jbig = 1;	/* only the sender offers JBIG: MMR */
+	run r = run_call(&ct, &cr, &dt, &dr, &f);
+	ck_assert_int_eq(r.tx.code, T30_OK);
+	ck_assert_int_eq(r.tx.coding, T30_MMR);
 	docs_free(&dt);
 	docs_free(&dr);
 }
@@ -572,6 +599,14 @@ START_TEST(test_dis_roundtrip)
 	ck_assert_int_eq(d.subaddr, 1);
 	ck_assert_int_eq(d.scan_ms, 10);
 	ck_assert_int_eq(d.length, 2);
+	ck_assert_int_eq(d.jbig, 0);
+	c.jbig = 1;
+	n = t30_dis_encode(&c, fif, sizeof(fif));
+	ck_assert_int_eq(n, 10);
+	ck_assert_int_eq(t30_dis_decode(fif, (size_t)n, &d), 0);
+	ck_assert_int_eq(d.jbig, 1);
+	ck_assert_int_eq(d.subaddr, 1);
+	c.jbig = 0;
 	/* efax's DIS (wire notation): V.17, fine, 215 mm, unlimited, 0 ms, MH only */
 	const uint8_t efax[3] = { 0x00, 0x6e, 0x78 };
 	ck_assert_int_eq(t30_dis_decode(efax, 3, &d), 0);
@@ -690,6 +725,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_plain_three_pages);
 	tcase_add_test(tc, test_ecm_mmr_blocks);
 	tcase_add_test(tc, test_ecm_64);
+	tcase_add_test(tc, test_ecm_jbig);
+	tcase_add_test(tc, test_ecm_jbig_one_side);
 	tcase_add_test(tc, test_ecm_ppr);
 	tcase_add_test(tc, test_training_fallback);
 	tcase_add_test(tc, test_training_fails);

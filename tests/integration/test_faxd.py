@@ -246,6 +246,8 @@ class TestFaxdEfax(FaxdCase):
                                           r"to=<sales@example\.org>, origin=fax, route=did" % qid)
 
     def test_faxd_to_faxd_ecm(self):
+        """MMR with 64-octet ECM frames (JBIG switched off)."""
+        self.inst.write_main_cf(fax_jbig="no", fax_ecm_frame_size=64)
         v = self.vm(lines={"ttyA": "5551001", "ttyB": "5551002"})
         doc = os.path.join(self.dir, "doc.tif")
         want = self.pages([1, 0], doc)
@@ -256,8 +258,30 @@ class TestFaxdEfax(FaxdCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr + rx.output()[-2000:])
         self.assertEqual(rx.wait(timeout=15), 0, rx.output()[-2000:])
         self.assertEqual((s["coding"], s["ecm"], s["done"]), ("MMR", "yes", 2))
-        print("  faxd -> faxd (ECM, MMR, 2 fine pages): call %.1f s" % s["duration"])
         self.assertPagesEqual([p[2] for p in vmodem.read_pages(out)], want)
+        print("  faxd -> faxd (ECM 64, MMR, 2 fine pages): call %.1f s" % s["duration"])
+
+    @unittest.skipUnless(os.path.exists(FAXPOST), "faxpost not built")
+    def test_faxd_to_faxd_jbig(self):
+        """Both sides offer T.85: JBIG; pages checked after decoding with lib/codec."""
+        v = self.vm(lines={"ttyA": "5551001", "ttyB": "5551002"})
+        doc = os.path.join(self.dir, "doc.tif")
+        want = self.pages([1, 22], doc)
+        out = os.path.join(self.dir, "rx.tif")
+        rx = self.receiver(v.link("ttyB"), out)
+        time.sleep(1.0)
+        r, s, secs = self.send(v.link("ttyA"), "5551002", doc)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + rx.output()[-2000:])
+        self.assertEqual(rx.wait(timeout=15), 0, rx.output()[-2000:])
+        self.assertEqual((s["coding"], s["ecm"], s["done"]), ("JBIG", "yes", 2))
+        mmr = os.path.join(self.dir, "rx-mmr.tif")
+        c = fixture.run([FAXPOST, "-c", self.inst.etc, "convert", out, "--to",
+                         "(& (image-file-structure=TIFF) (color=Binary) (image-coding=MMR) "
+                         "(dpi=204) (dpi-xyratio=204/196) (paper-size=A4))", "-o", mmr])
+        self.assertEqual(c.returncode, 0, c.stdout + c.stderr)
+        self.assertPagesEqual([p[2] for p in vmodem.read_pages(mmr)], want)
+        print("  faxd -> faxd (ECM, JBIG, 2 fine pages): call %.1f s, %.1f s per page"
+              % (s["duration"], s["page_time"]))
 
 
 class TestFaxdFailures(FaxdCase):
