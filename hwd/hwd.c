@@ -395,6 +395,13 @@ static void line_watch(modem *m)
 			}
 		}
 	}
+	/* EOF or an I/O error: the device went away (USB modem unplugged, vmodem gone).
+	 * Close it and try again later, rather than spin on a dead descriptor. */
+	if (m->state != MODEM_LEASED && (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR))) {
+		msg_warn("%s: modem lost (%s); retrying in 60s", m->name, r == 0 ? "EOF" : strerror(errno));
+		modem_close(m);
+		m->retry_at = time(NULL) + 60;
+	}
 }
 
 static void housekeeping(void)

@@ -205,6 +205,31 @@ class TestLines(HwdCase):
             time.sleep(0.2)
         self.assertIn("idle", self.status_lines()[0])
 
+    def test_termios_and_modem_loss(self):
+        import termios
+        self.inst.write_main_cf(hw_modem_speed=38400, hw_modem_flow_control="rtscts")
+        self.start_hwd()
+        self.wait_ready()
+        fd = os.open(self.vm.link("ttyH"), os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+        try:
+            iflag, oflag, cflag, lflag, ispeed, ospeed, cc = termios.tcgetattr(fd)
+        finally:
+            os.close(fd)
+        self.assertEqual((ispeed, ospeed), (termios.B38400, termios.B38400))
+        self.assertTrue(cflag & termios.CRTSCTS and cflag & termios.HUPCL
+                        and cflag & termios.CLOCAL)
+        self.assertFalse(lflag & (termios.ICANON | termios.ECHO | termios.ISIG))
+        self.assertFalse(iflag & (termios.IXON | termios.ICRNL))
+        # The modem goes away: hwd notices, closes the line and does not spin.
+        self.vm.stop()
+        self.inst_log_wait(r"modem lost", timeout=10)
+        cpu = lambda pid: sum(int(x) for x in open("/proc/%d/stat" % pid).read()
+                              .rsplit(")", 1)[1].split()[11:13])
+        before = cpu(self.hwd.pid)
+        time.sleep(2)
+        self.assertLess(cpu(self.hwd.pid) - before, 20)     # < 0.2 s of CPU in 2 s
+        self.assertIn("closed", self.status_lines()[0])
+
     def test_dial_errors(self):
         self.start_hwd()
         self.wait_ready()
