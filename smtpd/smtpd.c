@@ -29,6 +29,7 @@
 #include "mail/featureset.h"
 #endif
 #include "smtpd.h"
+#include "smtpd_spare.h"
 #include "util/msg.h"
 #include "util/stream.h"
 
@@ -139,7 +140,7 @@ static int hook_auth_check(smtpd_sess *s, const char *user, const char *pass)
 static int hook_msg_begin(smtpd_sess *s, buf *reply)
 {
 	char err[256];
-	qwriter *w = qw_create(smtpd_g.queue_dir, err, sizeof(err));
+	qwriter *w = spare_take(err, sizeof(err));
 	qenvelope env;
 	struct timeval tv;
 	char name[32];

@@ -33,6 +33,7 @@
 #include "smtpd.h"
 #include "smtpd_auth.h"
 #include "smtpd_commit.h"
+#include "smtpd_spare.h"
 #include "util/msg.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -708,6 +709,7 @@ static void loop_setup(daemon_ctx *ctx)
 		loop_add(fd, &sv.tag_listen[i], EPOLLIN | EPOLLEXCLUSIVE);
 	}
 	sv.commit_fd = commit_start(smtpd_g.queue_dir, smtpd_g.commit_threads);
+	spare_start(smtpd_g.queue_dir, 8);
 	loop_add(sv.commit_fd, &sv.tag_commit, EPOLLIN);
 	if (smtpd_g.conf.sasl_enable) {
 		sv.auth_fd = auth_start(2);
@@ -809,4 +811,5 @@ void smtpd_server_loop(daemon_ctx *ctx)
 	}
 	if (commit_pending())
 		msg_warn("exiting with %d commits unanswered", commit_pending());
+	spare_drain();
 }
