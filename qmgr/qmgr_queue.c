@@ -77,8 +77,13 @@ static int qm_forward(qmgr *q, qfile *qf, const qrcpt *orig, const route_expansi
 		snprintf(orcpt, sizeof orcpt, "%s", orig->orcpt);
 	else
 		snprintf(orcpt, sizeof orcpt, "rfc822;%s", orig->addr);
+	/* RFC 3461 6.2.7.3, as Postfix: the "expanded" DSN answers SUCCESS; the members
+	 * keep the other NOTIFY bits (SUCCESS alone becomes NEVER) */
+	int notify = orig->notify;
+	if (notify & DSN_NOTIFY_SUCCESS)
+		notify = notify == DSN_NOTIFY_SUCCESS ? DSN_NOTIFY_NEVER : notify & ~DSN_NOTIFY_SUCCESS;
 	for (size_t i = 0; i < exp->n; i++)
-		qenv_add_rcpt(&env, exp->addr[i], orcpt, orig->notify);
+		qenv_add_rcpt(&env, exp->addr[i], orcpt, notify);
 	int rc = qw_envelope(w, &env);
 	for (off_t off = 0; rc == 0 && off < qf->content_len; ) {
 		ssize_t n = qf_read_content(qf, off, chunk, sizeof chunk);
@@ -147,7 +152,7 @@ static int qm_prepare_rcpt(qmgr *q, qm_msg *m, qfile *qf, size_t idx, qm_rcpt *r
 				qm_log_rcpt(m, r, "sent", m->active_f, NULL);
 				if (qf_mark_done(qf, idx) < 0)
 					msg_warn("%s: mark recipient done: %m", m->id);
-				r->state = R_FINAL;
+				/* stays R_SENT: NOTIFY=SUCCESS gets an "expanded" DSN */
 				q->scan_incoming = 1;
 			}
 			route_expansion_free(&exp);

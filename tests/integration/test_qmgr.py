@@ -243,6 +243,17 @@ class QmgrAliases(unittest.TestCase):
             inst.wait_log(newid + r": to=<bob@faxpost\.test>.*status=sent")
             self.assertEqual(len(maildir_files(inst, "anna")), 1)
             self.assertEqual(len(maildir_files(inst, "bob")), 1)
+            # NOTIFY=SUCCESS on an expanded alias: one "expanded" DSN, none per member
+            mark = inst.log_mark()
+            send(port, "anna@faxpost.test", ["team@faxpost.test"], rcpt_options=["NOTIFY=SUCCESS"])
+            m = inst.wait_log(r"to=<team@faxpost\.test>.*status=sent \(forwarded as (\w+)\)", since=mark)
+            inst.wait_log(m.group(1) + r": removed", since=mark)
+            inst.wait_log(r"sender delivery status notification", since=mark)
+            dsns = wait_until(lambda: [f for f in maildir_files(inst, "anna")
+                                       if b"delivery-status" in open(f, "rb").read()], what="expanded DSN")
+            time.sleep(0.3)
+            self.assertEqual(len(dsns), 1)
+            self.assertIn(b"Action: expanded", open(dsns[0], "rb").read())
             # 1:1 rewrite: postmaster -> anna, logged with orig_to
             send(port, "carl@example.com", ["postmaster@faxpost.test"])
             inst.wait_log(r"to=<anna@faxpost\.test>, orig_to=<postmaster@faxpost\.test>.*status=sent")
