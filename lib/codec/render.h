@@ -9,7 +9,8 @@
  * fine resolution with 10 mm margins. The font file is read into memory by
  * render_init() so that rendering needs no open() (the codecd sandbox forbids it).
  * PDF: poppler-glib renders each page with cairo at the fax resolution (anisotropic
- * scale), then a 50 % threshold (text stays crisp). PNG/JPEG: decoded to 8-bit grey,
+ * scale, the page width fitted to the fax width), then a 50 % threshold (text stays
+ * crisp); a PDF page longer than the paper keeps its length (convert_doc splits it). PNG/JPEG: decoded to 8-bit grey,
  * scaled to fit the page (area average), Floyd-Steinberg dithered to bilevel.
  * Sizes are checked before any allocation (decoders' headers, PDF page boxes).
  */

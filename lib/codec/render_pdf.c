@@ -24,6 +24,7 @@ static int render_one(PopplerPage *page, const render_opts *o, codec_doc *out, c
 	codec_page *pg;
 	unsigned char *px;
 	int stride;
+	uint32_t rows;
 
 	poppler_page_get_size(page, &pw, &ph);
 	if (!(pw > 1 && ph > 1 && pw < 20000 && ph < 20000)) {
@@ -33,11 +34,14 @@ static int render_one(PopplerPage *page, const render_opts *o, codec_doc *out, c
 	/* Fit the page width to the fax width; keep the physical aspect. */
 	sx = o->width / pw;
 	sy = sx * o->yres / o->xres;
-	if ((pg = page_alloc(o->width, o->rows, o->xres, o->yres)) == NULL) {
+	/* A page longer than the paper (legal on A4) keeps all its rows; the conversion
+	 * splits it later rather than lose its bottom. */
+	rows = ph * sy + 0.5 > o->rows ? (uint32_t)(ph * sy + 0.5) : o->rows;
+	if ((pg = page_alloc(o->width, rows, o->xres, o->yres)) == NULL) {
 		snprintf(err, errlen, "PDF: page too large");
 		return -1;
 	}
-	s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)o->width, (int)o->rows);
+	s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)o->width, (int)rows);
 	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
 		snprintf(err, errlen, "PDF: no memory for the page");
 		page_free(pg);
@@ -52,7 +56,7 @@ static int render_one(PopplerPage *page, const render_opts *o, codec_doc *out, c
 	cairo_surface_flush(s);
 	px = cairo_image_surface_get_data(s);
 	stride = cairo_image_surface_get_stride(s);
-	for (uint32_t y = 0; y < o->rows; y++) {
+	for (uint32_t y = 0; y < rows; y++) {
 		const uint32_t *in = (const uint32_t *)(px + (size_t)y * (size_t)stride);
 		uint8_t *row = page_row(pg, y);
 		for (uint32_t x = 0; x < o->width; x++) {
