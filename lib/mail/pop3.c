@@ -472,7 +472,8 @@ int pop3_retr_read(pop3 *p, long long max,
 	}
 	buf_init(&out, 0);
 	for (;;) {
-		ssize_t n = stream_getline(p->s, &p->line, RETR_MAX_LINE, NULL);
+		int bare_lf = 0;
+		ssize_t n = stream_getline(p->s, &p->line, RETR_MAX_LINE, &bare_lf);
 		const char *l = buf_str(&p->line);
 
 		if (n < 0) {
@@ -481,7 +482,9 @@ int pop3_retr_read(pop3 *p, long long max,
 			p->broken = 1;
 			goto done;
 		}
-		if (n == 1 && l[0] == '.')
+		/* only CRLF "." CRLF ends the message: a "." ended by a bare LF is data, so
+		 * the server cannot end a message early (or smuggle a second one) that way */
+		if (n == 1 && l[0] == '.' && !bare_lf)
 			break;
 		if (failed) {
 			/* read the rest so the session stays in step, within a bound */

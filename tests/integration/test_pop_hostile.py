@@ -207,6 +207,26 @@ class TestHostilePop(HostileCase):
         self.assertNotIn("DELE", srv.commands)
         self.inst.wait_log(r"larger than the size limit")
 
+    def test_bare_lf_dot_does_not_end_message(self):
+        srv = self.serve(self.good(2))
+
+        def retr(s, conn, arg):
+            if arg == "1":
+                conn.sendall(b"+OK\r\nMessage-ID: <msg-0@faxpost.test>\r\n\r\nfirst part\n.\n"
+                             b"+OK smuggled reply\r\nstill message 1\r\n.\r\n")
+                return True
+            return False
+        srv.hooks["RETR"] = retr
+        self.inst.start()
+        r = self.receive()
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("2 fetched, 0 skipped, 2 deleted", r.stdout)
+        data = [d for d in self.queued().values() if b"msg-0" in d]
+        self.assertEqual(len(data), 1)
+        self.assertIn(b"first part\r\n", data[0])
+        self.assertIn(b"still message 1\r\n", data[0])
+        self.assertEqual(sorted(self.message_ids()), [b"msg-0", b"msg-1"])
+
     def test_retr_never_ends(self):
         srv = self.serve(self.good(1))
 
