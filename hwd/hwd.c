@@ -19,7 +19,7 @@
  *    (same attributes, fd 0 = the tty); that connection is the lease. Nobody to take
  *    the call: it is not answered (the caller hears ringing, as with no fax machine).
  *  - "op"=status: "lines"=N, "line.I"="DEVICE NUMBER STATE".
- *  - IPC_SCAN_REQUEST and IPC_PRINT_REQUEST: see scan.c and print.c.
+ *  - IPC_SCAN_REQUEST (in a child process) and IPC_PRINT_REQUEST: see scan.c, print.c.
  *  - Run as a master.cf service whose name starts with "print", hwd is instead the
  *    print delivery agent for qmgr (IPC_DELIVER; printjob.c) and opens no modem.
  * One request per connection, except the leases.
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -258,6 +259,29 @@ static void op_status(int fd)
 	ipc_free(r);
 }
 
+/* A scan takes seconds (a flatbed A4 page) to minutes (a feeder): it runs in a child
+ * so that RINGs and line requests are served meanwhile. The child answers on fd and
+ * exits; housekeeping() reaps it. */
+static void scan_fork(int fd, const ipc_msg *q)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		msg_warn("fork: %s; scanning in the main loop", strerror(errno));
+		scan_request(fd, q);
+		return;
+	}
+	if (pid == 0) {
+		/* The child must not hold the lines: a modem hung up by the parent must see
+		 * its descriptor closed (DTR) when the parent closes it. */
+		for (size_t i = 0; i < nlines; i++)
+			if (lines[i].fd >= 0)
+				close(lines[i].fd);
+		scan_request(fd, q);
+		_exit(0);
+	}
+}
+
 /* One request on a new connection; returns 1 if the connection is kept. */
 static int hwd_request(int fd)
 {
@@ -272,7 +296,7 @@ static int hwd_request(int fd)
 		return 0;
 	}
 	if (ipc_type(q) == IPC_SCAN_REQUEST) {
-		scan_request(fd, q);
+		scan_fork(fd, q);
 	} else if (ipc_type(q) == IPC_PRINT_REQUEST) {
 		print_request(fd, q);
 	} else if (ipc_type(q) != IPC_LINE_REQUEST || (op = ipc_get_str(q, "op")) == NULL) {
@@ -407,6 +431,11 @@ static void line_watch(modem *m)
 static void housekeeping(void)
 {
 	time_t now = time(NULL);
+	int status;
+
+	while (waitpid(-1, &status, WNOHANG) > 0)
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+			msg_warn("a scan process failed (status 0x%x)", (unsigned) status);
 
 	for (size_t i = 0; i < nlines; i++) {
 		modem *m = &lines[i];

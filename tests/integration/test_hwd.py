@@ -150,9 +150,22 @@ class HwdCase(unittest.TestCase):
         for p in reversed(self.procs):
             p.stop()
 
+    def connect(self):
+        # The socket path exists from bind(), a moment before listen(): retry briefly.
+        deadline = time.monotonic() + 3
+        while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.sock)
+                return s
+            except ConnectionRefusedError:
+                s.close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
     def request(self, mtype, attrs, fds=(), keep=False, timeout=10):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(self.sock)
+        s = self.connect()
         ipc_send(s, mtype, attrs, fds)
         reply = ipc_recv(s, timeout)
         self.fds.extend(reply[2])
@@ -246,8 +259,7 @@ class TestLines(HwdCase):
     def test_incoming_call_to_waiter(self):
         self.start_hwd()
         self.wait_ready()
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.connect(self.sock)
+        s = self.connect()
         ipc_send(s, IPC_LINE_REQUEST, {"op": "wait", "timeout": 40})
         time.sleep(0.3)
         raw = os.path.join(self.inst.dir, "page.tif")
