@@ -124,8 +124,8 @@ int main(int argc, char **argv)
 	if (faxpost_wants_help(argc, argv))
 		return c->fn(argc, argv);
 	cli_config_ok = config_load(cli_config_dir, err, sizeof(err)) == 0;
-	if (!cli_config_ok && strcmp(c->name, "map") == 0)
-		return c->fn(argc, argv);	/* like postmap: a table needs no main.cf */
+	if (!cli_config_ok && (strcmp(c->name, "map") == 0 || strcmp(c->name, "convert") == 0))
+		return c->fn(argc, argv);	/* like postmap: tables and files need no main.cf */
 	if (!cli_config_ok) {
 		cli_conf_error(err);
 		if (!faxpost_repairs(c, argc, argv))
