@@ -68,12 +68,12 @@ static int print_part(printjob *j, const mime_part *p, const char *type)
 	close(fd);
 	unlink(path);
 	if (rc == 0) {
+		size_t used = strlen(j->jobs);
+
 		j->printed++;
-		if (strlen(j->jobs) + strlen(job) + 2 < sizeof j->jobs) {
-			if (j->jobs[0])
-				strncat(j->jobs, " ", sizeof j->jobs - strlen(j->jobs) - 1);
-			strncat(j->jobs, job, sizeof j->jobs - strlen(j->jobs) - 1);
-		}
+		/* The job list is for the log; one that does not fit is left out. */
+		if (used + strlen(job) + 2 < sizeof j->jobs)
+			snprintf(j->jobs + used, sizeof j->jobs - used, "%s%s", used ? " " : "", job);
 	}
 	return rc;
 }

@@ -85,7 +85,7 @@ START_TEST(test_single_and_stop)
 	ck_assert_int_eq(mime_walk(m, strlen(m), collect, &s), 0);
 	ck_assert_str_eq(s.types, "text/plain");
 	memset(&p, 0, sizeof p);
-	strcpy(p.encoding, "quoted-printable");
+	snprintf(p.encoding, sizeof p.encoding, "quoted-printable");
 	p.body = "A=3Db=\nc";
 	p.body_len = strlen(p.body);
 	buf_init(&b, 100);
@@ -124,8 +124,8 @@ START_TEST(test_limits)
 	seen s = { .n = 0 };
 
 	for (int i = 0; i < 70; i++)
-		strcat(m, "--q\n\nx\n");
-	strcat(m, "--q--\n");
+		snprintf(m + strlen(m), sizeof m - strlen(m), "--q\n\nx\n");
+	snprintf(m + strlen(m), sizeof m - strlen(m), "--q--\n");
 	ck_assert_int_eq(mime_walk(m, strlen(m), collect, &s), 0);
 	ck_assert_int_eq(s.n, MIME_MAX_PARTS - 1);
 	/* Nesting beyond MIME_MAX_DEPTH is a leaf, not a recursion. */
