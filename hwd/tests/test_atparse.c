@@ -3,6 +3,7 @@
  * reads, overlong lines), result codes (verbose and numeric), caller-ID lines.
  */
 #include <check.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../atparse.h"
@@ -19,8 +20,9 @@ static const char *lines_of(at_reader *r, const char *in)
 
 		off += at_reader_feed(r, in + off, n - off, &got);
 		if (got) {
-			strncat(joined, r->line, sizeof joined - strlen(joined) - 2);
-			strncat(joined, "|", sizeof joined - strlen(joined) - 1);
+			size_t used = strlen(joined);
+
+			snprintf(joined + used, sizeof joined - used, "%s|", r->line);
 		}
 	}
 	return joined;
