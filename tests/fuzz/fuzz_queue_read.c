@@ -2,6 +2,7 @@
  * fuzz_queue_read.c - libFuzzer harness for the queue-file reader (lib/mail/queue.h).
  *
  * FUZZ_LIBS: mail util
+ * FUZZ_ARGS: -max_len=32768
  *
  * The input is written as a queue file (under $TMPDIR: tmpfs in scripts/run-fuzz) and opened
  * with qf_open(); when it is accepted, the whole content is read back with

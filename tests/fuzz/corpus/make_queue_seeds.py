@@ -32,6 +32,11 @@ def main():
                            rec("p", b"ESMTPSA") + rec("u", b"alice") + rec("i", b"ENV1") +
                            rec("F", b"\x02\x01") + rec("X", b"conneg\0(color=Binary)") +
                            rec("X", b"conperm\0yes")),
+        # larger than the reader's first read (8 KiB): envelope and end record beyond it
+        "big_envelope": qfile(b"a@example.com", [(b"P", 0, b"r%03d@example.org" % i, b"")
+                                                 for i in range(600)], msg),
+        "big_content": qfile(b"a@example.com", [(b"P", 0, b"b@example.org", b"")],
+                             msg + (b"y" * 78 + b"\r\n") * 150),
     }
     for name, data in seeds.items():
         with open(os.path.join(HERE, name), "wb") as f:
