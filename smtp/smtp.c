@@ -17,6 +17,7 @@
 #include <sys/time.h>
 
 #include "mail/config.h"
+#include "mail/pop_mailbox.h"
 #include "mail/daemon.h"
 #include "mail/deliver_req.h"
 #include "mail/dns.h"
@@ -79,6 +80,22 @@ static void smtp_finish_open(deliver_req *req, const char *status, const char *w
 	deliver_req_status_rest(req, status, why);
 }
 
+/* POP-before-SMTP (the "separate SMTP server" setting of fax devices): an ISP relay
+ * that only accepts mail from a client that has just logged in to its POP3 mailbox.
+ * Returns -1 (the request answered: deferred) when the login fails. */
+static int smtp_pop_first(deliver_req *req)
+{
+	char err[512], why[600];
+
+	if (!conf_bool("smtp_pop_before_smtp") || strcmp(req->nexthop, conf_str("relayhost")) != 0)
+		return 0;
+	if (pop_before_smtp(err, sizeof err) == 0)
+		return 0;
+	snprintf(why, sizeof why, "POP-before-SMTP login failed: %s", err);
+	smtp_finish_open(req, "4.7.0", why);
+	return -1;
+}
+
 static void smtp_deliver(deliver_req *req)
 {
 	char host[256], why[1400] = "", st[16] = "4.4.1", err[512] = "";
@@ -88,6 +105,8 @@ static void smtp_deliver(deliver_req *req)
 	int rc;
 
 	if (smtp_session_cached(&cfg, req, why, sizeof why, st, sizeof st) == 0)
+		return;
+	if (smtp_pop_first(req) < 0)
 		return;
 	if (smtp_parse_nexthop(req->nexthop, host, sizeof host, &port, &mx) < 0) {
 		snprintf(why, sizeof why, "bad next hop \"%s\"", req->nexthop);
