@@ -9,13 +9,15 @@
  * listener in-process (127.0.0.1, port chosen by the kernel, one server thread; no
  * change to lib/). Input: byte 0 holds options (bit 0: APOP instead of USER/PASS;
  * bits 1-2: the RETR size cap 64 KiB, 1 KiB, 100 bytes or 10 bytes; bit 3: DELE the
- * fetched messages and QUIT), the rest is everything the "server" says (greeting,
- * CAPA, USER/PASS or APOP replies, STAT, LIST, UIDL, RETR, DELE, QUIT replies) sent at
- * once, whatever the client asks, then the server half-closes. The client runs
- * pop3_open (tls none, allow_plaintext_auth), pop3_list, pop3_retr of the first 8 safe
- * messages, and DELE/QUIT or pop3_close. Oracles besides the sanitizers: listed
- * numbers are 1..count, UIDLs of safe messages pass pop3_uidl_valid, a fetched message
- * never exceeds the cap, its bytes hold no NUL and every CR/LF is part of a CRLF.
+ * fetched messages and QUIT; bits 4 and 6 both: STLS asked for (one input in four:
+ * each costs a TLS context); bit 5: plaintext login not allowed), the rest is everything the "server" says (greeting, CAPA, USER/PASS or
+ * APOP replies, STAT, LIST, UIDL, RETR, DELE, QUIT replies) sent at once, whatever
+ * the client asks, then the server half-closes. The client runs pop3_open (tls none
+ * and allow_plaintext_auth unless bits 4-5 say otherwise), pop3_list, pop3_retr of the
+ * first 8 safe messages, and DELE/QUIT or pop3_close. Oracles besides the
+ * sanitizers: listed numbers are 1..count, UIDLs of safe messages pass
+ * pop3_uidl_valid, a fetched message never exceeds the cap, its bytes hold no NUL and
+ * every CR/LF is part of a CRLF.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -168,6 +170,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_server_start();
 	o.port = srv.port;
 	o.apop = data[0] & 1;
+	if ((data[0] & 0x50) == 0x50)
+		o.tls = POP3_TLS_STLS;	/* the handshake meets the script: it fails, after the
+					 * injection check on bytes behind "+OK" */
+	o.allow_plaintext_auth = !(data[0] & 32);
 	pthread_mutex_lock(&srv.lock);
 	srv.data = data + 1;
 	srv.size = size - 1;
