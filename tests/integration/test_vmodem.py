@@ -240,6 +240,18 @@ class TestVirtualFaxMachines(VModemCase):
         self.assertEqual((sent["pages"], sent["code"], sent["remote"]), (2, 0, "RECEIVER"))
         print("  fax machine -> fax machine, ECM, 2 pages: %.1f s" % rec["secs"])
 
+    def test_subaddress_mh_and_speed(self):
+        v = self.vm(faxes={"5559001": {}, "5559002": {"speed": 9600, "id": "SLOW"}})
+        raw = os.path.join(self.dir, "raw.tif")
+        rows = vmodem.make_page(raw, height=300, seed=12)
+        v.call("5559002", raw, sender="5559001", mh=True, sub="4711")
+        rec = v.wait_record("received", 1, timeout=55)[0]
+        self.assertEqual((rec["pages"], rec["code"], rec["rate"], rec["coding"], rec["sub"]),
+                         (1, 0, 9600, "MH", "4711"), rec)
+        self.assertEqual(vmodem.read_pages(rec["file"])[0][2], rows)
+        sent = v.wait_record("sent", 1, timeout=10)[0]
+        self.assertEqual((sent["sub"], sent["remote"], sent["coding"]), ("4711", "SLOW", "MH"))
+
     def test_fax_machine_busy_and_no_answer(self):
         v = self.vm(lines={"ttyB": "5551002"}, faxes={"5559001": {}}, args=["-a", "3000"])
         raw = os.path.join(self.dir, "raw.tif")

@@ -4,15 +4,17 @@
  * Contract: a UNIX stream socket; a client sends text commands, one per line, and gets
  * for each zero or more data lines and then a final line "OK ..." or "ERR reason".
  * Commands:
- *   call TARGET FILE.tif [ecm] [from NUMBER]  the virtual fax machine (the first, or the
+ *   call TARGET FILE.tif [ecm] [mh] [sub DIGITS] [from NUMBER]
+ *                                  the virtual fax machine (the first, or the
  *                                  one with that number) dials TARGET (a number, a line's
  *                                  link path or its base name) and sends FILE; "OK call N"
  *   status                         "line NAME NUMBER STATE LINK" and "fax NUMBER STATE DIR"
  *   received                       one "rx ..." line per fax the machines received
  *   sent                           one "tx ..." line per send attempt
  *   hangup NUMBER                  the party with that number hangs up (tests)
- * A record line: "rx SEQ FILE pages=N code=C ecm=E rate=R bad_rows=B peer=P
- * remote=IDENT secs=S" (IDENT has no spaces replaced; it is the last but one field).
+ * A record line: "rx SEQ FILE pages=N code=C ecm=E rate=R coding=MH|MR|MMR bad_rows=B
+ * peer=P remote=IDENT sub=SUBADDRESS secs=S fax=NUMBER" (spaces in IDENT become '_';
+ * "-" for an empty field). mh: send with 1-D coding only; sub: a T.33 subaddress.
  * Client lines are limited to 1024 bytes; at most 8 clients at once.
  */
 #include "vmodem.h"
@@ -122,11 +124,12 @@ static void ctl_records(char *out, size_t outlen, int sent)
 				if (*p == ' ')
 					*p = '_';
 			out_add(out, outlen,
-				"%s %d %s pages=%d code=%d ecm=%d rate=%d bad_rows=%d peer=%s "
-				"remote=%s secs=%.1f fax=%s\n",
+				"%s %d %s pages=%d code=%d ecm=%d rate=%d coding=%s bad_rows=%d peer=%s "
+				"remote=%s sub=%s secs=%.1f fax=%s\n",
 				sent ? "tx" : "rx", r->seq, r->file, r->pages, r->code, r->ecm,
-				r->bit_rate, r->bad_rows, r->peer[0] ? r->peer : "-",
-				ident[0] ? ident : "-", r->secs, f->party.number);
+				r->bit_rate, r->coding ? r->coding : "-", r->bad_rows,
+				r->peer[0] ? r->peer : "-", ident[0] ? ident : "-",
+				r->sub[0] ? r->sub : "-", r->secs, f->party.number);
 		}
 	}
 }
@@ -149,17 +152,22 @@ static void ctl_status(char *out, size_t outlen)
 static void ctl_call(char **av, int ac, char *out, size_t outlen)
 {
 	vm_faxm *f = vm_nfaxm ? &vm_faxms[0] : NULL;
-	int ecm = 0;
+	int ecm = 0, mh = 0;
+	const char *sub = NULL;
 	char err[256] = "";
 	int seq;
 
 	if (ac < 3) {
-		out_add(out, outlen, "ERR usage: call TARGET FILE.tif [ecm] [from NUMBER]\n");
+		out_add(out, outlen, "ERR usage: call TARGET FILE.tif [ecm] [mh] [sub DIGITS] [from NUMBER]\n");
 		return;
 	}
 	for (int i = 3; i < ac; i++) {
 		if (strcmp(av[i], "ecm") == 0) {
 			ecm = 1;
+		} else if (strcmp(av[i], "mh") == 0) {
+			mh = 1;
+		} else if (strcmp(av[i], "sub") == 0 && i + 1 < ac) {
+			sub = av[++i];
 		} else if (strcmp(av[i], "from") == 0 && i + 1 < ac) {
 			vm_party *p = call_lookup(av[++i]);
 
@@ -173,7 +181,7 @@ static void ctl_call(char **av, int ac, char *out, size_t outlen)
 		out_add(out, outlen, "ERR no such virtual fax machine\n");
 		return;
 	}
-	seq = faxm_call(f, av[1], av[2], ecm, err, sizeof err);
+	seq = faxm_call(f, av[1], av[2], ecm, mh, sub, err, sizeof err);
 	if (seq < 0)
 		out_add(out, outlen, "ERR %s\n", err);
 	else

@@ -33,10 +33,12 @@ static vm_fax_record *faxm_record(vm_faxm *f)
 
 static void faxm_print(vm_faxm *f, const vm_fax_record *r)
 {
-	vm_log("%s: %s %s peer=%s pages=%d code=%d (%s) ecm=%d rate=%d bad_rows=%d remote=\"%s\" secs=%.1f",
+	vm_log("%s: %s %s peer=%s pages=%d code=%d (%s) ecm=%d rate=%d coding=%s bad_rows=%d "
+	       "remote=\"%s\" sub=\"%s\" secs=%.1f",
 	       f->party.label, r->sent ? "sent" : "received", r->file, r->peer, r->pages, r->code,
 	       r->code >= 0 ? t30_completion_code_to_str(r->code) : "no call",
-	       r->ecm, r->bit_rate, r->bad_rows, r->remote_ident, r->secs);
+	       r->ecm, r->bit_rate, r->coding ? r->coding : "-", r->bad_rows, r->remote_ident,
+	       r->sub, r->secs);
 }
 
 static void faxm_phase_e(t30_state_t *t, void *user, int code)
@@ -59,6 +61,13 @@ static void faxm_phase_e(t30_state_t *t, void *user, int code)
 	r->ecm = st.error_correcting_mode;
 	r->bit_rate = st.bit_rate;
 	r->bad_rows = st.bad_rows;
+	r->coding = st.encoding == T4_COMPRESSION_ITU_T6 ? "MMR"
+		    : st.encoding == T4_COMPRESSION_ITU_T4_2D ? "MR" : "MH";
+	{
+		const char *sub = f->calling ? f->tx_sub : t30_get_rx_sub_address(t);
+
+		snprintf(r->sub, sizeof r->sub, "%s", sub ? sub : "");
+	}
 	ident = t30_get_rx_ident(t);
 	snprintf(r->remote_ident, sizeof r->remote_ident, "%s", ident ? ident : "");
 	r->secs = (double) (vm_now - f->t_start) * VM_TICK_MS / 1000.0;
@@ -90,7 +99,8 @@ static int faxm_resolve(const char *target, char *number, size_t len)
 	return snprintf(number, len, "%s", target) >= (int) len ? -1 : 0;
 }
 
-int faxm_call(vm_faxm *f, const char *target, const char *file, int ecm, char *err, size_t errlen)
+int faxm_call(vm_faxm *f, const char *target, const char *file, int ecm, int mh,
+	      const char *sub, char *err, size_t errlen)
 {
 	char number[VM_NUMBER_MAX];
 	TIFF *tif;
@@ -113,7 +123,12 @@ int faxm_call(vm_faxm *f, const char *target, const char *file, int ecm, char *e
 		snprintf(err, errlen, "file name too long");
 		return -1;
 	}
+	if (snprintf(f->tx_sub, sizeof f->tx_sub, "%s", sub ? sub : "") >= (int) sizeof f->tx_sub) {
+		snprintf(err, errlen, "subaddress too long (20 digits at most)");
+		return -1;
+	}
 	snprintf(f->peer, sizeof f->peer, "%s", number);
+	f->tx_mh = mh;
 	f->tx_ecm = ecm;
 	f->calling = 1;
 	f->seq++;
@@ -168,7 +183,16 @@ void faxm_connected(vm_faxm *f, int calling)
 	/* MMR is only allowed with ECM (T.30 Annex A). */
 	if (ecm)
 		comp |= T30_SUPPORT_T6_COMPRESSION;
+	if (calling ? f->tx_mh : f->mh)
+		comp = T30_SUPPORT_T4_1D_COMPRESSION;
 	t30_set_supported_compressions(t, comp);
+	if (!calling && f->speed && f->speed < 12000)
+		t30_set_supported_modems(t, f->speed < 7200 ? T30_SUPPORT_V27TER
+				     : T30_SUPPORT_V27TER | T30_SUPPORT_V29);
+	/* Like a real office machine: it takes a T.33 subaddress (SUB) and says so in DIS. */
+	t30_set_supported_t30_features(t, T30_SUPPORT_IDENTIFICATION | T30_SUPPORT_SUB_ADDRESSING);
+	if (calling && f->tx_sub[0])
+		t30_set_tx_sub_address(t, f->tx_sub);
 	t30_set_phase_e_handler(t, faxm_phase_e, f);
 	t30_set_real_time_frame_handler(t, faxm_frame, f);
 	if (calling) {

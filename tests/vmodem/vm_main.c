@@ -99,7 +99,8 @@ const char *__lsan_default_suppressions(void)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: vmodem [-c CONFIG] [-l LINK=NUMBER[,NAME]]... [-F NUMBER=DIR[,ecm][,rings=N][,id=IDENT]]...\n"
+		"usage: vmodem [-c CONFIG] [-l LINK=NUMBER[,NAME]]...\n"
+		"              [-F NUMBER=DIR[,ecm][,mh][,speed=BPS][,rings=N][,id=IDENT]]...\n"
 		"              [-s CONTROL_SOCKET] [-p PID_FILE] [-d DELAY_MS] [-N NOISE_DBM0]\n"
 		"              [-D DROP_MS/EVERY_MS] [-r RING_MS] [-R FIRST_RING_MS] [-a ANSWER_TIMEOUT_MS]\n"
 		"              [-A] [-e '[@SECS] COMMAND']... [-t SECONDS] [-v]\n"
@@ -147,6 +148,10 @@ static int faxm_option(vm_faxm *f, const char *opt)
 {
 	if (strcmp(opt, "ecm") == 0)
 		f->ecm = 1;
+	else if (strcmp(opt, "mh") == 0)
+		f->mh = 1;
+	else if (strncmp(opt, "speed=", 6) == 0)
+		return parse_int(opt + 6, 2400, 14400, &f->speed);
 	else if (strncmp(opt, "rings=", 6) == 0)
 		return parse_int(opt + 6, 1, 20, &f->rings);
 	else if (strncmp(opt, "id=", 3) == 0)

@@ -91,6 +91,8 @@ typedef struct vm_fax_record {
 	int code;		/* T.30 completion code, T30_ERR_OK = 0 */
 	int ecm, bit_rate, bad_rows;
 	char remote_ident[24];
+	char sub[24];		/* received: the caller's subaddress; sent: ours */
+	const char *coding;	/* MH MR MMR */
 	double secs;
 } vm_fax_record;
 
@@ -102,12 +104,16 @@ typedef struct vm_faxm {
 	char dir[PATH_MAX - 64];	/* received faxes go here */
 	char ident[24];		/* CSI/TSI */
 	int ecm;		/* offer ECM when answering */
+	int mh;			/* offer 1-D coding (MH) only when answering */
+	int speed;		/* highest signalling rate offered: 14400 9600 4800 */
 	int rings;		/* answer after this many rings */
 	/* the transfer in progress */
 	fax_state_t *fax;
 	int calling;
 	char tx_file[PATH_MAX];
 	int tx_ecm;
+	int tx_mh;		/* send with MH only */
+	char tx_sub[24];	/* T.33 subaddress to send (SUB frame) */
 	char rx_part[PATH_MAX], rx_file[PATH_MAX];
 	int done;		/* phase E reached */
 	int code;
@@ -157,7 +163,8 @@ void line_dte_event(vm_line *l, uint32_t mask);
 const char *line_state(const vm_line *l);
 
 /* vm_faxm.c */
-int faxm_call(vm_faxm *f, const char *target, const char *file, int ecm, char *err, size_t errlen);
+int faxm_call(vm_faxm *f, const char *target, const char *file, int ecm, int mh,
+	      const char *sub, char *err, size_t errlen);
 void faxm_alert(vm_faxm *f);
 void faxm_connected(vm_faxm *f, int calling);
 void faxm_far_hangup(vm_faxm *f);

@@ -4,7 +4,8 @@ API
 ---
 VModem(workdir, lines=None, faxes=None, delay=80, args=(), build=None)
     lines: {"ttyA": "5551001", ...}  Class 1 modems; the pty is linked at workdir/ttyA.
-    faxes: {"5559999": {"ecm": False, "rings": 1, "id": "..."}}  virtual fax machines;
+    faxes: {"5559999": {"ecm": False, "rings": 1, "id": "...", "mh": False, "speed": 9600}}
+           virtual fax machines (mh: offer MH only; speed: highest rate offered);
            received faxes go to workdir/fax-<number>/.
     args:  extra vmodem options (e.g. ["-a", "5000", "-A"]).
     .start(timeout=10)   starts BUILD/tests-bin/vmodem in its own process group and waits
@@ -13,9 +14,9 @@ VModem(workdir, lines=None, faxes=None, delay=80, args=(), build=None)
     .link(name)          the pty symlink path of a line
     .rx_dir(number)      the fax machine's folder
     .cmd(text)           one control command -> list of data lines; raises on "ERR"
-    .call(target, path, ecm=False, sender=None) -> sequence number
+    .call(target, path, ecm=False, sender=None, mh=False, sub=None) -> sequence number
     .records(kind)       "received" | "sent" -> list of dicts (seq, file, pages, code, ecm,
-                         rate, bad_rows, peer, remote, secs, fax)
+                         rate, coding, bad_rows, peer, remote, sub, secs, fax)
     .wait_record(kind, count=1, timeout=60) -> the records once there are count of them
     .log()               the process output so far
     Context manager: start on enter, stop on exit.
@@ -78,6 +79,10 @@ class VModem:
             opts = opts or {}
             if opts.get("ecm"):
                 spec += ",ecm"
+            if opts.get("mh"):
+                spec += ",mh"
+            if opts.get("speed"):
+                spec += ",speed=%d" % opts["speed"]
             if opts.get("rings"):
                 spec += ",rings=%d" % opts["rings"]
             if opts.get("id"):
@@ -154,10 +159,14 @@ class VModem:
             raise RuntimeError("vmodem %r: %s" % (text, lines[-1] if lines else "no reply"))
         return lines
 
-    def call(self, target, path, ecm=False, sender=None):
+    def call(self, target, path, ecm=False, sender=None, mh=False, sub=None):
         text = "call %s %s" % (target, path)
         if ecm:
             text += " ecm"
+        if mh:
+            text += " mh"
+        if sub:
+            text += " sub %s" % sub
         if sender:
             text += " from %s" % sender
         return int(self.cmd(text)[-1].split()[-1])
