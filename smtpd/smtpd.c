@@ -425,12 +425,28 @@ static void smtpd_post_jail(daemon_ctx *ctx)
 	smtpd_g.hooks.msg_abort = hook_msg_abort;
 }
 
+/* Serve until told to stop, then let go of the tables and the TLS context. */
+static void smtpd_loop(daemon_ctx *ctx)
+{
+	smtpd_server_loop(ctx);
+	if (smtpd_g.sasl_db)
+		dict_close(smtpd_g.sasl_db);
+	if (smtpd_g.caps_db)
+		dict_close(smtpd_g.caps_db);
+	if (smtpd_g.fax_caps_db)
+		dict_close(smtpd_g.fax_caps_db);
+	smtpd_g.sasl_db = smtpd_g.caps_db = smtpd_g.fax_caps_db = NULL;
+	if (smtpd_g.tls_ctx)
+		tls_ctx_free(smtpd_g.tls_ctx);
+	smtpd_g.tls_ctx = NULL;
+}
+
 int main(int argc, char **argv)
 {
 	static const daemon_ops ops = {
 		.pre_jail = smtpd_pre_jail,
 		.post_jail = smtpd_post_jail,
-		.loop = smtpd_server_loop,
+		.loop = smtpd_loop,
 	};
 
 	return daemon_main(argc, argv, "smtpd", &ops);
