@@ -25,12 +25,16 @@ static uint16_t white_tab[1 << WBITS], black_tab[1 << BBITS];
  * halftones and the horizontal mode are made of. */
 #define PBITS 12
 static uint16_t pair_tab[2][1 << PBITS];
-static uint8_t mode_tab[1 << MBITS];
 
-/* mode_tab entries: length in bits 0-3; mode in bits 4-6, or for vertical modes
- * bit 7 set and a1 - b1 + 3 in bits 4-6 (so the common case needs no switch). */
-enum { M_BAD, M_P, M_H, M_EXT };
-#define M_VFLAG 0x80
+/* 2-D mode codes, 7 bits at a time. V(d) and P share one path: a1 = ref[jb + off] + d,
+ * the change list grows by ninc, jb moves by jd (then the search goes on from there). */
+enum { K_VP, K_V0RUN, K_H, K_BAD };
+typedef struct mode_ent {
+	uint8_t len, kind, off, ninc;
+	int8_t d, jd;
+	uint8_t pad_[2];
+} mode_ent;
+static mode_ent mode_tab2[1 << MBITS];
 
 static void tab_fill(uint16_t *tab, int bits, const t4_code *c, uint32_t run)
 {
@@ -40,19 +44,20 @@ static void tab_fill(uint16_t *tab, int bits, const t4_code *c, uint32_t run)
 		tab[base + s] = (uint16_t)(run << 4 | c->len);
 }
 
-static void mode_fill(uint32_t code, unsigned len, int mode)
+static void mode_fill(uint32_t code, unsigned len, mode_ent m)
 {
 	uint32_t shift = MBITS - len, base = code << shift;
 
+	m.len = (uint8_t)len;
 	for (uint32_t s = 0; s < (1u << shift); s++)
-		mode_tab[base + s] = (uint8_t)(mode << 4 | len);
+		mode_tab2[base + s] = m;
 }
 
 static void vmode_fill(uint32_t code, unsigned len, int d)
 {
-	mode_fill(code, len, 0);
-	for (uint32_t s = 0; s < (1u << (MBITS - len)); s++)
-		mode_tab[(code << (MBITS - len)) + s] = (uint8_t)(M_VFLAG | (d + 3) << 4 | len);
+	mode_ent m = { 0, K_VP, 0, 1, (int8_t)d, (int8_t)(d < 0 ? -1 : 1), { 0, 0 } };
+
+	mode_fill(code, len, m);
 }
 
 static void pair_fill(void)
@@ -86,16 +91,21 @@ __attribute__((constructor)) static void t4_dec_init(void)
 		tab_fill(white_tab, WBITS, &t4_white_makeup[i], 64 * (i + 1));
 		tab_fill(black_tab, BBITS, &t4_black_makeup[i], 64 * (i + 1));
 	}
+	for (uint32_t i = 0; i < (1u << MBITS); i++)
+		mode_tab2[i] = (mode_ent){ 1, K_BAD, 0, 0, 0, 0, { 0, 0 } };
 	vmode_fill(0x1, 1, 0);
+	/* Four V0 or more start a run: rare on dithered photos, where a branch taken
+	 * for shorter runs was mispredicted, common on halftones and large type. */
+	for (uint32_t i = 15u << (MBITS - 4); i < (1u << MBITS); i++)
+		mode_tab2[i].kind = K_V0RUN;
 	vmode_fill(0x3, 3, 1);
 	vmode_fill(0x2, 3, -1);
-	mode_fill(0x1, 3, M_H);
-	mode_fill(0x1, 4, M_P);
+	mode_fill(0x1, 3, (mode_ent){ 0, K_H, 0, 0, 0, 0, { 0, 0 } });
+	mode_fill(0x1, 4, (mode_ent){ 0, K_VP, 1, 0, 0, 2, { 0, 0 } });	/* P */
 	vmode_fill(0x3, 6, 2);
 	vmode_fill(0x2, 6, -2);
 	vmode_fill(0x3, 7, 3);
 	vmode_fill(0x2, 7, -3);
-	mode_fill(0x1, 7, M_EXT);
 }
 
 typedef struct bitr {
@@ -128,6 +138,19 @@ static inline void br_fill(bitr *b)
 		else
 			b->pad += 8;
 		b->n += 8;
+	}
+}
+
+/* Refill on every code, without a branch on the bit count (that branch was mispredicted
+ * on photo pages): at least 56 bits valid afterwards. */
+static inline void br_refill(bitr *b)
+{
+	if (__builtin_expect(b->end - b->p >= 8, 1)) {
+		b->bits |= load_be64(b->p) >> b->n;
+		b->p += (63 - b->n) >> 3;
+		b->n |= 56;
+	} else {
+		br_fill(b);
 	}
 }
 
@@ -227,32 +250,47 @@ static int dec_1d(bitr *bp, uint32_t *cur, size_t *nout, uint32_t width)
 
 /*
  * One 2-D line. jb indexes b1 in the reference line: the first change right of a0 whose
- * index parity is the current colour (even = white-to-black). It only moves forward in
- * steps of 2 from a point known to be at or before the answer, so the search is cheap:
- * after V(d) it restarts at jb - 1 (d < 0) or jb + 1, after H at jb, after P at jb + 2.
+ * index parity is the current colour (even = white-to-black; the colour is n & 1). It
+ * only moves forward from a point known to be at or before the answer: after V(d) it
+ * restarts at jb - 1 (d < 0) or jb + 1, after H at jb, after P at jb + 2; then one
+ * branch-free step of 2 and a loop that rarely runs (zero-length and very short
+ * reference runs). ref[-1] is 0, a change never right of a0 after a V code.
+ *
+ * V and P share one branch-free path (a1 = ref[jb + off] + d, n grows by 1 for V and 0
+ * for P): on halftones and dithered photos the mode is unpredictable, and a mispredicted
+ * branch per code cost more than all the arithmetic. Only H (and errors) leave it.
  */
 static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, uint32_t width)
 {
 	bitr lb = *bp, *b = &lb;	/* a local copy stays in registers */
-	int rc = 0, color = 0;
+	int rc = 0;
 	int32_t a0 = -1, w = (int32_t)width;	/* width <= CODEC_MAX_WIDTH */
-	size_t jb = 0, n = 0;
+	ptrdiff_t jb = 0;
+	size_t n = 0;
 
-	while (a0 < w) {
-		int32_t b1, a1;
-		uint32_t e, pe;
+	for (;;) {
+		const mode_ent *m;
+		int32_t a1;
 
-		while ((int32_t)ref[jb] <= a0)
-			jb += 2;
-		b1 = (int32_t)ref[jb];
-		if (b->n < 16)
-			br_fill(b);
-		if ((int64_t)b->bits < 0) {
+		br_refill(b);
+		m = &mode_tab2[b->bits >> (64 - MBITS)];
+		if (__builtin_expect(m->kind == K_VP, 1)) {
+			br_skip(b, m->len);
+			a1 = (int32_t)ref[jb + m->off] + m->d;
+			if ((uint32_t)(a1 - a0 - 1) >= (uint32_t)(w - a0)) {
+				rc = -1;	/* a1 <= a0 or a1 > w */
+				goto out;
+			}
+			cur[n] = (uint32_t)a1;
+			n += m->ninc;
+			a0 = a1;
+			jb += m->jd;
+		} else if (m->kind == K_V0RUN) {
 			/*
-			 * V0, the commonest code, needs no table: a run of k V0 codes (k
-			 * leading one bits) copies k reference changes. b1 > a0 holds for
-			 * the first; each next one must exceed a0 too, else the general
-			 * path takes over (zero-length runs in the reference).
+			 * A run of k V0 codes (k leading one bits) copies k reference
+			 * changes, as long as each exceeds a0 (else the search runs first:
+			 * zero-length runs in the reference). Clustered-dot halftones and
+			 * large type are made of these.
 			 */
 			uint64_t inv = ~b->bits;
 			int k = inv ? __builtin_clzll(inv) : 64, i = 0;
@@ -269,36 +307,20 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 				jb++;
 				i++;
 			} while (i < k && a1 < w);
-			color ^= i & 1;
 			br_skip(b, (unsigned)i);
-			continue;
-		}
-		/* The run pair after an H code (3 bits) is looked up at the same time as
-		 * the mode, so that H costs one table latency, not two. */
-		e = mode_tab[b->bits >> (64 - MBITS)];
-		pe = pair_tab[color][(b->bits << 3) >> (64 - PBITS)];
-		br_skip(b, e & 15);
-		if (e & M_VFLAG) {
-			int d = (int)((e >> 4) & 7) - 3;
-			a1 = b1 + d;
-			if (a1 <= a0 || a1 > w) {
-				rc = -1;
-				goto out;
-			}
-			cur[n++] = (uint32_t)a1;
-			a0 = a1;
-			color ^= 1;
-			jb = (d < 0 && jb > 0) ? jb - 1 : jb + 1;
-		} else if ((e >> 4) == M_H) {
+		} else if (m->kind == K_H) {
 			int32_t start = a0 < 0 ? 0 : a0;
 			int64_t r1, r2;
+			/* The run pair after the 3-bit H code is looked up at once. */
+			uint32_t pe = pair_tab[n & 1][(b->bits << 3) >> (64 - PBITS)];
+			br_skip(b, m->len);
 			if (pe) {
 				br_skip(b, pe & 15);
 				r1 = pe >> 10;
 				r2 = pe >> 4 & 63;
 			} else {
-				r1 = dec_run(b, color, width);
-				r2 = r1 < 0 ? -1 : dec_run(b, color ^ 1, width);
+				r1 = dec_run(b, (int)(n & 1), width);
+				r2 = r1 < 0 ? -1 : dec_run(b, (int)(n & 1) ^ 1, width);
 			}
 			if (r1 < 0 || r2 < 0 || start + r1 + r2 > w || start + r1 + r2 <= a0) {
 				rc = -1;
@@ -307,13 +329,15 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 			cur[n++] = (uint32_t)(start + r1);
 			a0 = (int32_t)(start + r1 + r2);
 			cur[n++] = (uint32_t)a0;
-		} else if ((e >> 4) == M_P) {
-			a0 = (int32_t)ref[jb + 1];
-			jb += 2;
 		} else {
 			rc = -1;		/* bad code, extension (uncompressed mode), EOL */
 			goto out;
 		}
+		if (a0 >= w)
+			break;
+		jb += ((int32_t)ref[jb] <= a0) * 2;
+		while ((int32_t)ref[jb] <= a0)
+			jb += 2;
 	}
 	while (n && cur[n - 1] >= width)
 		n--;
@@ -418,7 +442,8 @@ typedef struct dec_state {
 	bitr b;
 	codec_page *pg;
 	uint32_t width, rows_wanted, y;
-	uint32_t *cur, *ref;
+	uint32_t *cur, *ref;		/* change lists; [-1] is 0 (see dec_2d) */
+	uint32_t *buf0, *buf1;
 	t4_result *res;
 	uint32_t bad_run;
 } dec_state;
@@ -451,7 +476,7 @@ static void finish_row(dec_state *s, size_t n, int bad)
 	} else {
 		paint(page_row(s->pg, s->y), s->cur, n, s->width);
 		for (int i = 0; i < 4; i++)
-			s->cur[n + (size_t)i] = s->width;
+			s->cur[n + (size_t)i] = s->width;	/* dec_2d reads up to 3 past */
 		t = s->cur;
 		s->cur = s->ref;
 		s->ref = t;
@@ -541,16 +566,18 @@ static int decode_page(const t4_opts *o, const uint8_t *data, size_t len, codec_
 	s.rows_wanted = rows;
 	s.res = res;
 	s.pg = pg;
-	s.cur = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
-	s.ref = xmalloc(((size_t)width + 8) * sizeof(uint32_t));
+	s.buf0 = xcalloc((size_t)width + 16, sizeof(uint32_t));
+	s.buf1 = xcalloc((size_t)width + 16, sizeof(uint32_t));
+	s.cur = s.buf0 + 1;
+	s.ref = s.buf1 + 1;
 	for (int i = 0; i < 4; i++)
 		s.ref[i] = width;
 	rc = o->coding == T4_MMR ? decode_mmr(&s) : decode_g3(&s);
 	res->rows = s.y;
 	if (rows && s.y < rows && rc == T4_OK)
 		rc = T4_ERR_DATA;		/* fewer rows than the file says */
-	free(s.cur);
-	free(s.ref);
+	free(s.buf0);
+	free(s.buf1);
 	free(copy);
 	return rc;
 }
