@@ -198,6 +198,8 @@ class TestHylaFAX(unittest.TestCase):
         rec = self.vm.wait_record("received", 1, timeout=55)[0]
         secs = time.monotonic() - t0
         self.assertEqual((rec["pages"], rec["code"]), (1, 0), "%s\n%s" % (rec, self.logs()))
+        # HylaFAX and the machine agree on their best: ECM with MMR at 14400.
+        self.assertEqual((rec["ecm"], rec["coding"], rec["rate"]), (1, "MMR", 14400), rec)
         got = vmodem.read_pages(rec["file"])[0][2]
         # -m: fine resolution, so HylaFAX sends the rows as they are (no tag line here).
         self.assertEqual(len(got), len(rows))
