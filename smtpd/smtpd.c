@@ -332,6 +332,7 @@ static void read_conf(void)
 	smtpd_g.timeout_ms = clamp_int(conf_time("smtpd_timeout") * 1000, 1000, 86400000);
 	smtpd_g.tls_timeout_ms = clamp_int(conf_time("smtpd_starttls_timeout") * 1000, 1000,
 					   86400000);
+	smtpd_g.greet_wait_ms = clamp_int(conf_time("smtpd_greet_wait") * 1000, 0, 60000);
 	smtpd_g.conn_limit = clamp_int(conf_int("smtpd_connection_limit"), 1, 1000000);
 	smtpd_g.client_limit = clamp_int(conf_int("smtpd_client_connection_count_limit"), 0,
 					 1000000);

@@ -25,6 +25,7 @@ typedef struct smtpd_global {
 	int wrappermode;
 	int timeout_ms;
 	int tls_timeout_ms;
+	int greet_wait_ms;		/* smtpd_greet_wait */
 	int conn_limit;
 	int client_limit;
 	int commit_threads;

@@ -221,6 +221,13 @@ void smtpd_proto_greet(smtpd_sess *s)
 	reply(s, "220 %s", s->conf->banner);
 }
 
+void smtpd_proto_pregreet(smtpd_sess *s)
+{
+	msg_info("PREGREET from %s: client spoke before the greeting", s->client);
+	reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
+	s->state = ST_CLOSED;
+}
+
 static int hostname_ok(const char *h)
 {
 	size_t n = strlen(h);

@@ -159,8 +159,10 @@ void smtpd_sess_init(smtpd_sess *s, const smtpd_conf *conf, const smtpd_hooks *h
 		     const char *name, const char *addr, int trusted);
 void smtpd_sess_free(smtpd_sess *s);
 
-/* The 220 greeting (or a 421 when refused) into out. */
+/* The 220 greeting into out. */
 void smtpd_proto_greet(smtpd_sess *s);
+/* The client talked before the greeting: 554 5.5.0 into out; the session is over. */
+void smtpd_proto_pregreet(smtpd_sess *s);
 /* Append received bytes; -1 when the input buffer is full (caller stops reading). */
 int smtpd_proto_feed(smtpd_sess *s, const void *p, size_t n);
 /* Process buffered input; returns SMTPD_ACT_*. */

@@ -64,6 +64,7 @@ typedef struct conn {
 	int commit_wait;
 	int auth_wait;		/* a password check runs on an auth thread */
 	int paused;
+	int greeting;		/* smtpd_greet_wait: the 220 is not out yet */
 	int detached;		/* out of epoll: closed while its commit runs */
 	long long pause_until;
 	long long deadline;
@@ -191,6 +192,10 @@ static void conn_free(conn *c)
 	}
 	if (!c->detached)
 		epoll_ctl(sv.epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	/* Unread input at close() makes the kernel send a reset, which can destroy our
+	 * last reply (554, 421) before the client reads it: take what is there first. */
+	for (int i = 0; i < 16 && recv(c->fd, sv.rbuf, sizeof(sv.rbuf), MSG_DONTWAIT) > 0; i++)
+		;
 	close(c->fd);
 	ip_put(c->ipc);
 	if (c->paused)
@@ -328,6 +333,7 @@ static int conn_read(conn *c)
 /* --- TLS ----------------------------------------------------------------------- */
 
 static void conn_drive(conn *c);
+static void greet(conn *c);
 
 static void tls_done(conn *c)
 {
@@ -570,7 +576,15 @@ static void accept_one(int lfd)
 		tls_start(c, 1);
 		return;
 	}
-	smtpd_proto_greet(&c->s);
+	if (smtpd_g.greet_wait_ms > 0) {	/* greet later (timers) */
+		c->greeting = 1;
+		c->paused = 1;
+		sv.npaused++;
+		c->pause_until = now_ms() + smtpd_g.greet_wait_ms;
+		conn_interest(c);
+		return;
+	}
+	greet(c);
 	conn_drive(c);
 }
 
@@ -648,6 +662,22 @@ void smtpd_server_auth_submit(smtpd_sess *s, const char *pass, const char *hash)
 	auth_submit(&c->ajob);
 }
 
+/* The banner, unless the client spoke first (pregreet: a spam bot or a broken
+ * pipelining client); then 554 and close, as Postfix's postscreen does. */
+static void greet(conn *c)
+{
+	char b;
+
+	c->greeting = 0;
+	if (smtpd_g.conf.forbid_unauth_pipelining &&
+	    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		smtpd_proto_pregreet(&c->s);
+		c->closing = 1;
+		return;
+	}
+	smtpd_proto_greet(&c->s);
+}
+
 static void timers(long long now)
 {
 	conn *c, *next;
@@ -657,6 +687,10 @@ static void timers(long long now)
 		if (c->paused && now >= c->pause_until) {
 			c->paused = 0;
 			sv.npaused--;
+			if (c->greeting && c->closing)
+				c->greeting = 0;	/* stopping: the 421 is all it gets */
+			else if (c->greeting)
+				greet(c);
 			conn_drive(c);
 			continue;
 		}

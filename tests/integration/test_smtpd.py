@@ -577,6 +577,25 @@ class SmtpdLimits(unittest.TestCase):
             self.assertEqual(r.reply()[0], 421)
             r.close()
 
+    def test_pregreet(self):
+        inst, p = self.run_standalone({"smtpd_greet_wait": "1s"})
+        rude = socket.create_connection(("127.0.0.1", p.port), timeout=10)
+        rude.sendall(b"EHLO pregreet.example\r\n")
+        polite = Raw(p.port)
+        t0 = time.monotonic()
+        self.assertEqual(polite.reply()[0], 220)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.5)
+        data = b""
+        while True:
+            chunk = rude.recv(1000)
+            if not chunk:
+                break
+            data += chunk
+        self.assertEqual(data, b"554 5.5.0 Error: SMTP protocol synchronization\r\n")
+        self.assertEqual(polite.cmd("EHLO polite.example")[0], 250)
+        inst.wait_log(r"PREGREET from unknown\[127\.0\.0\.1\]")
+        rude.close()
+
     def test_client_connection_limit(self):
         inst, p = self.run_standalone({"mynetworks": "127.0.0.2/32",
                                        "smtpd_client_connection_count_limit": 3})
