@@ -144,6 +144,22 @@ class TestExchange(VModemCase):
             a.close()
             b.close()
 
+    def test_dtr_drop_while_dialling_abandons_the_call(self):
+        v = self.vm(lines={"ttyA": "5551001", "ttyB": "5551002"}, args=["-r", "1000"])
+        a, b = vmodem.Dte(v.link("ttyA")), vmodem.Dte(v.link("ttyB"))
+        try:
+            a.send("ATD5551002")
+            b.expect("RING", timeout=5)
+            a.close()                                   # the caller's DTE goes away
+            deadline = time.monotonic() + 5
+            while "abandoned" not in v.log() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertIn("ttyA abandoned the call", v.log())
+            self.assertIn("ttyB 5551002 onhook", "\n".join(v.cmd("status")))
+        finally:
+            a.close()
+            b.close()
+
     def test_control_errors(self):
         v = self.vm(lines={"ttyA": "5551001"}, faxes={"5559999": {}})
         with self.assertRaises(RuntimeError):

@@ -253,10 +253,15 @@ void line_dte_event(vm_line *l, uint32_t mask)
 		if (l->opens > 0)
 			l->opens--;
 		if (l->opens == 0) {
+			vm_call *c = l->party.call;
+
 			vm_debug("%s: DTE closed the port (DTR off)", l->party.label);
-			if (l->party.call && l->party.call->state == CALL_UP) {
+			/* &D2: on hook. A call being dialled is abandoned; a call ringing
+			 * here rings on (nobody has answered it yet). */
+			if (c && (c->state == CALL_UP || c->side[0] == &l->party)) {
 				vm_log("%s: DTR dropped: hanging up", l->party.label);
-				t31_call_event(l->t31, AT_CALL_EVENT_HANGUP);
+				if (c->state == CALL_UP)
+					t31_call_event(l->t31, AT_CALL_EVENT_HANGUP);
 				call_hangup(&l->party);
 			}
 			l->party.offhook = l->party.call != NULL;
