@@ -879,6 +879,22 @@ START_TEST(test_timeout_and_shutdown)
 	ck_assert_str_eq(talk(&s, ""), "421 4.4.2 faxpost.test Error: timeout exceeded\r\n");
 	ck_assert_int_eq(last_act, SMTPD_ACT_CLOSE);
 	close_sess(&s);
+
+	open_sess(&s, 1);	/* shutdown in the middle of a transaction */
+	talk(&s, "EHLO c.test\r\n");
+	talk(&s, "MAIL FROM:<a@b.c>\r\n");
+	smtpd_proto_shutdown(&s);
+	ck_assert_str_eq(talk(&s, "RCPT TO:<x@faxpost.test>\r\n"),
+			 "421 4.3.2 faxpost.test Service shutting down, closing transmission channel\r\n");
+	ck_assert_int_eq(last_act, SMTPD_ACT_CLOSE);
+	close_sess(&s);
+
+	buf_init(&replies, 0);	/* pregreet */
+	smtpd_sess_init(&s, &conf, &hooks, "client.test", "192.0.2.1", 0);
+	smtpd_proto_pregreet(&s);
+	ck_assert_str_eq(talk(&s, "EHLO early\r\n"), "554 5.5.0 Error: SMTP protocol synchronization\r\n");
+	ck_assert_int_eq(last_act, SMTPD_ACT_CLOSE);
+	close_sess(&s);
 }
 END_TEST
 
