@@ -269,76 +269,84 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 	size_t n = 0;
 
 	for (;;) {
-		const mode_ent *m;
-		int32_t a1;
-
 		br_refill(b);
-		m = &mode_tab2[b->bits >> (64 - MBITS)];
-		if (__builtin_expect(m->kind == K_VP, 1)) {
-			br_skip(b, m->len);
-			a1 = (int32_t)ref[jb + m->off] + m->d;
-			if ((uint32_t)(a1 - a0 - 1) >= (uint32_t)(w - a0)) {
-				rc = -1;	/* a1 <= a0 or a1 > w */
-				goto out;
-			}
-			cur[n] = (uint32_t)a1;
-			n += m->ninc;
-			a0 = a1;
-			jb += m->jd;
-		} else if (m->kind == K_V0RUN) {
-			/*
-			 * A run of k V0 codes (k leading one bits) copies k reference
-			 * changes, as long as each exceeds a0 (else the search runs first:
-			 * zero-length runs in the reference). Clustered-dot halftones and
-			 * large type are made of these.
-			 */
-			uint64_t inv = ~b->bits;
-			int k = inv ? __builtin_clzll(inv) : 64, i = 0;
-			if (k > b->n)
-				k = b->n;
-			if (k > 63)
-				k = 63;		/* br_skip() shifts by less than 64 */
-			do {
-				a1 = (int32_t)ref[jb];
-				if (a1 <= a0)
-					break;
-				cur[n++] = (uint32_t)a1;
+		/* 8 V/P codes of at most 7 bits fit in the 56 bits a refill leaves, so the
+		 * refill is not on every code's dependency chain; H and V0 runs refill. */
+		for (int u = 0; u < 8; u++) {
+			const mode_ent *m = &mode_tab2[b->bits >> (64 - MBITS)];
+			int32_t a1;
+
+			if (__builtin_expect(m->kind == K_VP, 1)) {
+				br_skip(b, m->len);
+				a1 = (int32_t)ref[jb + m->off] + m->d;
+				if ((uint32_t)(a1 - a0 - 1) >= (uint32_t)(w - a0)) {
+					rc = -1;	/* a1 <= a0 or a1 > w */
+					goto out;
+				}
+				cur[n] = (uint32_t)a1;
+				n += m->ninc;
 				a0 = a1;
-				jb++;
-				i++;
-			} while (i < k && a1 < w);
-			br_skip(b, (unsigned)i);
-		} else if (m->kind == K_H) {
-			int32_t start = a0 < 0 ? 0 : a0;
-			int64_t r1, r2;
-			/* The run pair after the 3-bit H code is looked up at once. */
-			uint32_t pe = pair_tab[n & 1][(b->bits << 3) >> (64 - PBITS)];
-			br_skip(b, m->len);
-			if (pe) {
-				br_skip(b, pe & 15);
-				r1 = pe >> 10;
-				r2 = pe >> 4 & 63;
+				jb += m->jd;
+			} else if (m->kind == K_V0RUN) {
+				/*
+				 * A run of k V0 codes (k leading one bits) copies k reference
+				 * changes, as long as each exceeds a0 (else the search runs
+				 * first: zero-length runs in the reference). Clustered-dot
+				 * halftones and large type are made of these.
+				 */
+				uint64_t inv = ~b->bits;
+				int k = inv ? __builtin_clzll(inv) : 64, i = 0;
+				if (k > b->n)
+					k = b->n;
+				if (k > 63)
+					k = 63;		/* br_skip() shifts by less than 64 */
+				do {
+					a1 = (int32_t)ref[jb];
+					if (a1 <= a0)
+						break;
+					cur[n++] = (uint32_t)a1;
+					a0 = a1;
+					jb++;
+					i++;
+				} while (i < k && a1 < w);
+				br_skip(b, (unsigned)i);
+				br_refill(b);
+			} else if (m->kind == K_H) {
+				int32_t start = a0 < 0 ? 0 : a0;
+				int64_t r1, r2;
+				uint32_t pe;
+				br_refill(b);
+				/* The run pair after the 3-bit H code is looked up at once. */
+				pe = pair_tab[n & 1][(b->bits << 3) >> (64 - PBITS)];
+				br_skip(b, m->len);
+				if (pe) {
+					br_skip(b, pe & 15);
+					r1 = pe >> 10;
+					r2 = pe >> 4 & 63;
+				} else {
+					r1 = dec_run(b, (int)(n & 1), width);
+					r2 = r1 < 0 ? -1 : dec_run(b, (int)(n & 1) ^ 1, width);
+				}
+				if (r1 < 0 || r2 < 0 || start + r1 + r2 > w || start + r1 + r2 <= a0) {
+					rc = -1;
+					goto out;
+				}
+				cur[n++] = (uint32_t)(start + r1);
+				a0 = (int32_t)(start + r1 + r2);
+				cur[n++] = (uint32_t)a0;
+				br_refill(b);
 			} else {
-				r1 = dec_run(b, (int)(n & 1), width);
-				r2 = r1 < 0 ? -1 : dec_run(b, (int)(n & 1) ^ 1, width);
-			}
-			if (r1 < 0 || r2 < 0 || start + r1 + r2 > w || start + r1 + r2 <= a0) {
-				rc = -1;
+				rc = -1;	/* bad code, extension (uncompressed mode), EOL */
 				goto out;
 			}
-			cur[n++] = (uint32_t)(start + r1);
-			a0 = (int32_t)(start + r1 + r2);
-			cur[n++] = (uint32_t)a0;
-		} else {
-			rc = -1;		/* bad code, extension (uncompressed mode), EOL */
-			goto out;
+			if (a0 >= w)
+				goto done;
+			jb += ((int32_t)ref[jb] <= a0) * 2;
+			while ((int32_t)ref[jb] <= a0)
+				jb += 2;
 		}
-		if (a0 >= w)
-			break;
-		jb += ((int32_t)ref[jb] <= a0) * 2;
-		while ((int32_t)ref[jb] <= a0)
-			jb += 2;
 	}
+done:
 	while (n && cur[n - 1] >= width)
 		n--;
 	*nout = n;
