@@ -67,6 +67,13 @@ class SmtpdMain(unittest.TestCase):
         caps = write_table(cls.inst, "capabilities", [
             "bob@faxpost.test (& (image-coding=MH) (paper-size=A4))",
             "other.test (& (image-coding=[MH,MMR]) (paper-size=letter))"])
+        # capabilities faxd remembered from a remote machine's DIS, by E.164 number
+        remembered = os.path.join(cls.inst.data, "fax_capabilities")
+        with open(remembered, "w") as f:
+            f.write("+4930999 (& (image-coding=MH) (paper-size=A4) (dpi=204))\n")
+        r = cls.inst.faxpost("map", remembered)
+        if r.returncode != 0:
+            raise RuntimeError("faxpost map %s: %s" % (remembered, r.stderr))
         cls.inst.write_main_cf(smtpd_tls_cert_file=cls.ca["chain"],
                                smtpd_tls_key_file=cls.ca["key"],
                                smtpd_sasl_auth_enable="yes",
@@ -300,6 +307,19 @@ class SmtpdMain(unittest.TestCase):
         self.assertIn("JBIG", q["attr"].get("conneg.0", ""))
         self.assertIn("image-coding=MH", q["attr"].get("conneg.1", ""))
         self.assertNotIn("conneg.3", q["attr"])
+
+    def test_conneg_remembered_fax(self):
+        r = self.raw()
+        r.cmd("EHLO t.example")
+        r.cmd("MAIL FROM:<a@example.org>")
+        code, lines = r.cmd("RCPT TO:<FAX=+4930999@faxpost.test> CONNEG")
+        self.assertEqual(lines[0], "250-2.1.5 Ok")
+        expr = " ".join(ln[11:] for ln in lines[1:])
+        self.assertIn("image-coding=MH", expr)
+        self.assertNotIn("JBIG", expr)             # not the gateway's default
+        code, lines = r.cmd("RCPT TO:<FAX=+4930123456@faxpost.test> CONNEG")
+        self.assertIn("JBIG", " ".join(lines[1:]))  # unknown number: the default
+        r.close()
 
     # --- smuggling, pipelining ----------------------------------------------------
 
