@@ -40,8 +40,17 @@ FUZZ_BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(CFLAGS_WARN) -O1 -g -Ilib -I. -MMD 
 FUZZ_LIB_CFLAGS := $(filter-out -Werror,$(FUZZ_BASE_CFLAGS)) -fsanitize=fuzzer-no-link $(FUZZ_SAN)
 FUZZ_MAIN_CFLAGS := $(FUZZ_BASE_CFLAGS) -fsanitize=fuzzer $(FUZZ_SAN)
 
-fuzz_uc = $(shell printf '%s' '$(1)' | tr a-z A-Z)
-fuzz_tag = $(strip $(shell sed -n 's/^.*$(2):[[:space:]]*\([^*]*\).*$$/\1/p' $(1) | head -n 1))
+fuzz_uc = $(subst z,Z,$(subst y,Y,$(subst x,X,$(subst w,W,$(subst v,V,$(subst u,U,$(subst t,T,$(subst s,S,$(subst r,R,$(subst q,Q,$(subst p,P,$(subst o,O,$(subst n,N,$(subst m,M,$(subst l,L,$(subst k,K,$(subst j,J,$(subst i,I,$(subst h,H,$(subst g,G,$(subst f,F,$(subst e,E,$(subst d,D,$(subst c,C,$(subst b,B,$(subst a,A,$(1)))))))))))))))))))))))))))
+# Every tag of every harness in one awk run (a shell per tag would slow down every
+# make): words "fuzz_NAME.FUZZ_TAG=v1,v2" (first occurrence of a tag per file wins).
+fuzz_comma := ,
+FUZZ_TAG_WORDS := $(shell awk 'match($$0, /FUZZ_(LIBS|SRCS|LDLIBS|ARGS):/) { \
+	t = substr($$0, RSTART, RLENGTH - 1); v = substr($$0, RSTART + RLENGTH); \
+	sub(/[*].*/, "", v); gsub(/^[ \t]+|[ \t]+$$/, "", v); gsub(/[ \t]+/, ",", v); \
+	n = FILENAME; sub(/.*\//, "", n); sub(/[.]c$$/, "", n); \
+	if (!seen[n "." t]++) print n "." t "=" v }' $(wildcard tests/fuzz/fuzz_*.c) /dev/null)
+# $(call fuzz_tag,fuzz_NAME,FUZZ_TAG): the tag's words
+fuzz_tag = $(subst $(fuzz_comma), ,$(patsubst $(1).$(2)=%,%,$(filter $(1).$(2)=%,$(FUZZ_TAG_WORDS))))
 fuzz_lib_srcs = $(patsubst $(BUILD)/obj/%.o,%.c,$($(1)_OBJS))
 fuzz_objs_of = $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(1))
 
@@ -63,10 +72,10 @@ endef
 
 # $(call FUZZ_HARNESS,fuzz_NAME,tests/fuzz/fuzz_NAME.c)
 define FUZZ_HARNESS
-$(1)_FUZZ_LIBS := $$(or $$($(1)_LIBS),$$(call fuzz_tag,$(2),FUZZ_LIBS),codec mail util)
-$(1)_FUZZ_SRCS := $$(or $$($(1)_SRCS),$$(call fuzz_tag,$(2),FUZZ_SRCS))
+$(1)_FUZZ_LIBS := $$(or $$($(1)_LIBS),$$(call fuzz_tag,$(1),FUZZ_LIBS),codec mail util)
+$(1)_FUZZ_SRCS := $$(or $$($(1)_SRCS),$$(call fuzz_tag,$(1),FUZZ_SRCS))
 $(1)_FUZZ_LDLIBS := $$(foreach l,$$($(1)_FUZZ_LIBS),$$($$(call fuzz_uc,$$(l))_LDLIBS)) \
-	$$(call fuzz_tag,$(2),FUZZ_LDLIBS) -lm
+	$$(call fuzz_tag,$(1),FUZZ_LDLIBS) -lm
 $(1)_FUZZ_OBJS := $$(call fuzz_objs_of,$(2) $$($(1)_FUZZ_SRCS))
 $$(foreach l,$$($(1)_FUZZ_LIBS),$$(eval $$(call FUZZ_LIBRARY,$$(l))))
 $(FUZZ_DIR)/$(1): $$($(1)_FUZZ_OBJS) $$(foreach l,$$($(1)_FUZZ_LIBS),$$($$(l)_FUZZ_LIB))
