@@ -222,25 +222,42 @@ int class1_command(class1 *m, const char *cmd, int timeout_ms)
 	return wait_result(m, deadline);
 }
 
-/* Abort a pending receive with one character and collect the modem's answer. */
+/* Abort a pending receive with one character and collect the modem's answer. The
+ * stream may still hold data bytes before the result, so it is scanned line by line
+ * for a result code (data is never a whole "OK" line between CR/LFs in practice). */
 static int abort_receive(class1 *m)
 {
-	long long deadline = class1_now_ms() + 2000;
-	trace(m, "--> (abort)");
-	if (write_all(m, "\r", 1, deadline) < 0)
-		return CLASS1_DEAD;
-	for (;;) {
-		int c = rd_byte(m, deadline);
-		if (c == GOT_DEAD)
+	for (int attempt = 0; attempt < 2; attempt++) {
+		long long deadline = class1_now_ms() + 3000;
+		trace(m, "--> (abort)");
+		if (write_all(m, "\r", 1, deadline) < 0)
 			return CLASS1_DEAD;
-		if (c == GOT_TIMEOUT)
-			return CLASS1_DEAD;
-		if (c == 'O' || c == 'N' || c == 'E') {	/* OK / NO CARRIER / ERROR */
-			m->rpos--;
-			int r = wait_result(m, deadline);
-			return r == CLASS1_TIMEOUT ? CLASS1_DEAD : CLASS1_OK;
+		char line[64];
+		size_t n = 0;
+		for (;;) {
+			int c = rd_byte(m, deadline);
+			if (c == GOT_DEAD)
+				return CLASS1_DEAD;
+			if (c == GOT_TIMEOUT)
+				break;
+			if (c == '\r' || c == '\n') {
+				line[n] = '\0';
+				int r = n ? result_code(line) : -1;
+				if (r == CLASS1_OK || r == CLASS1_NO_CARRIER || r == CLASS1_ERROR) {
+					trace(m, "<-- %s", line);
+					return CLASS1_OK;
+				}
+				n = 0;
+			} else if (n < sizeof(line) - 1) {
+				line[n++] = (char)c;
+			} else {
+				n = 0;	/* a long run of data: not a result line */
+			}
 		}
 	}
+	/* Nothing came back: the receive may have ended by itself and the modem sits in
+	 * command mode, where a lone CR is silently ignored. Is it alive? */
+	return class1_command(m, "AT", 3000) == CLASS1_OK ? CLASS1_OK : CLASS1_DEAD;
 }
 
 void class1_attach(class1 *m, int fd)
@@ -506,9 +523,28 @@ static int rx_one_frame(class1 *m, long long deadline, t30_frame *f, int *bad)
 		*bad = 1;
 		return CLASS1_OK;
 	}
-	rc = wait_result(m, class1_now_ms() + 5000);
+	rc = wait_result(m, class1_now_ms() + 3000);
+	if (rc == CLASS1_TIMEOUT) {
+		/* The DCE holds OK back until the carrier drops, which a noisy line may delay:
+		 * get it back to command mode and check the FCS ourselves (as HylaFAX's
+		 * Class1ValidateV21Frames does). */
+		if (abort_receive(m) == CLASS1_DEAD)
+			return CLASS1_DEAD;
+		size_t k = 0;
+		while (m->data.len - k >= 11 && memcmp(m->data.data + k, "\r\nCONNECT\r\n", 11) == 0)
+			k += 11;
+		if (m->data.len - k >= 5 &&
+		    hdlc_crc((const uint8_t *)m->data.data + k, m->data.len - k) == 0xF0B8)
+			rc = CLASS1_OK;
+	}
+	/* On a noisy line the DCE may say CONNECT again when the real flags come after
+	 * false ones; a frame starts with 0xFF, so a leading "\r\nCONNECT\r\n" is not data. */
+	while (m->data.len >= 11 && memcmp(m->data.data, "\r\nCONNECT\r\n", 11) == 0)
+		buf_consume(&m->data, 11);
 	size_t len = m->data.len >= 2 ? m->data.len - 2 : 0;	/* drop the FCS */
 	*bad = (rc != CLASS1_OK) || len < 3 || len > T30_MAX_FRAME;
+	if (*bad)
+		trace(m, "<-- bad frame: %zu bytes, %s", m->data.len, class1_result_name(rc));
 	if (rc == CLASS1_DEAD)
 		return rc;
 	if (!*bad) {

@@ -79,9 +79,9 @@ int faxcap_store(const char *data_dir, const char *number, const t30_caps *c,
 		 const char *csi, char *err, size_t errlen)
 {
 	char path[4096], tmp[4200], lock[4200], k2[128], expr[512], raw[400], desc[160];
-	if (snprintf(path, sizeof(path), "%s/fax_caps.db", data_dir) >= (int)sizeof(path) ||
+	if (snprintf(path, sizeof(path), "%s/fax_capabilities.db", data_dir) >= (int)sizeof(path) ||
 	    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp) ||
-	    snprintf(lock, sizeof(lock), "%s/fax_caps.lock", data_dir) >= (int)sizeof(lock) ||
+	    snprintf(lock, sizeof(lock), "%s/fax_capabilities.lock", data_dir) >= (int)sizeof(lock) ||
 	    snprintf(k2, sizeof(k2), "%s/dis", number) >= (int)sizeof(k2)) {
 		snprintf(err, errlen, "path too long");
 		return -1;

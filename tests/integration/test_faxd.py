@@ -144,7 +144,7 @@ class TestFaxdVirtualMachine(FaxdCase):
         # the remote's DIS is remembered for CONNEG (a dict-format Berkeley DB)
         if os.path.exists(FAXPOST):
             m = fixture.run([FAXPOST, "-c", self.inst.etc, "map", "-q", "5559999",
-                             os.path.join(self.inst.data, "fax_caps")])
+                             os.path.join(self.inst.data, "fax_capabilities")])
             self.assertEqual(m.returncode, 0, m.stdout + m.stderr)
             self.assertIn("image-coding=[MH,MR,MMR]", m.stdout)
             self.assertIn("dpi-xyratio=[204/98,204/196]", m.stdout)
@@ -164,6 +164,18 @@ class TestFaxdVirtualMachine(FaxdCase):
         self.assertPagesEqual([p[2] for p in got], want)
         print("  faxd -> virtual (no ECM, MR, standard): call %.1f s, %.1f s per page"
               % (s["duration"], s["page_time"]))
+
+    def test_resume_at_first_unconfirmed_page(self):
+        """A retry after 1 confirmed page sends pages 2 and 3 only."""
+        v = self.vm(lines={"ttyA": "5551001"}, faxes={"5559999": {"ecm": True}})
+        doc = os.path.join(self.dir, "doc.tif")
+        want = self.pages([1, 0, 22], doc)
+        r, s, secs = self.send(v.link("ttyA"), "5559999", doc, "--first-page", "1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + v.log()[-2000:])
+        self.assertEqual((s["status"], s["done"], s["total"]), ("sent", 3, 3))
+        rec = v.wait_record("received", 1, timeout=10)[0]
+        self.assertEqual((rec["pages"], rec["code"]), (2, 0), rec)
+        self.assertPagesEqual([p[2] for p in vmodem.read_pages(rec["file"])], want[1:])
 
     def test_receive_from_virtual_machine_ecm(self):
         v = self.vm(lines={"ttyB": "5551002"}, faxes={"5559999": {"ecm": True, "id": "+1 555 9999"}})
