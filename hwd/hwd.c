@@ -47,13 +47,16 @@
 
 #define HWD_MAX_LINES	16
 #define HWD_MAX_WAITERS	8
+#define HWD_MAX_PENDING	16	/* accepted connections whose request has not come */
 #define RING_GONE_SECS	10	/* no RING for this long: the caller gave up */
+#define PENDING_SECS	10	/* a connection must send its request within this */
 
 static modem lines[HWD_MAX_LINES];
 static size_t nlines;
 static modem_conf mcf;
 static dialrules rules;
 static struct waiter { int fd; time_t until; } waiters[HWD_MAX_WAITERS];
+static struct pending { int fd; time_t since; } pending[HWD_MAX_PENDING];
 
 static void conf_copy(char *dst, size_t size, const char *name)
 {
@@ -286,7 +289,7 @@ static void scan_fork(int fd, const ipc_msg *q)
 static int hwd_request(int fd)
 {
 	char err[256];
-	ipc_msg *q = ipc_recv(fd, IPC_DEFAULT_MAX, 10000, err, sizeof err);
+	ipc_msg *q = ipc_recv(fd, IPC_DEFAULT_MAX, 2000, err, sizeof err);
 	const char *op;
 	int keep = 0;
 
@@ -449,6 +452,11 @@ static void housekeeping(void)
 			m->state = MODEM_IDLE;
 		}
 	}
+	for (int i = 0; i < HWD_MAX_PENDING; i++)
+		if (pending[i].fd >= 0 && now - pending[i].since > PENDING_SECS) {
+			close(pending[i].fd);
+			pending[i].fd = -1;
+		}
 	for (int i = 0; i < HWD_MAX_WAITERS; i++)
 		if (waiters[i].fd >= 0 && waiters[i].until && now >= waiters[i].until) {
 			reply_status(waiters[i].fd, "4.4.1", "no call within the timeout");
@@ -474,6 +482,55 @@ static void lease_event(modem *m)
 	line_release(m, op ? "hangup requested" : st ? "call over"
 		     : "requester closed the connection");
 	ipc_free(q);
+}
+
+/* A new connection waits here until its request has arrived, so that a client that
+ * connects and says nothing never holds up the loop (RINGs are time-critical). */
+static void pending_add(int fd)
+{
+	for (int i = 0; i < HWD_MAX_PENDING; i++)
+		if (pending[i].fd < 0) {
+			pending[i].fd = fd;
+			pending[i].since = time(NULL);
+			return;
+		}
+	msg_warn("too many connections waiting for their request; dropping one");
+	close(fd);
+}
+
+/* One readable descriptor of the loop. The state may have changed since poll() (a
+ * line leased or a waiter used by an earlier event of the same round): the event is
+ * handled only when the descriptor is still the one that was polled. */
+static void dispatch(const struct pollfd *p, int what)
+{
+	if (what == -1) {
+		int fd = accept4(p->fd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			pending_add(fd);
+	} else if (what <= -100) {
+		int i = -100 - what, fd = pending[i].fd;
+
+		if (fd != p->fd)
+			return;
+		pending[i].fd = -1;
+		if (!hwd_request(fd))
+			close(fd);
+	} else if (what <= -2) {
+		int i = -2 - what;		/* a waiter went away */
+
+		if (waiters[i].fd != p->fd)
+			return;
+		close(waiters[i].fd);
+		waiters[i].fd = -1;
+	} else {
+		modem *m = &lines[what];
+
+		if (m->state == MODEM_LEASED && m->lease == p->fd)
+			lease_event(m);
+		else if ((m->state == MODEM_IDLE || m->state == MODEM_RINGING) && m->fd == p->fd)
+			line_watch(m);
+	}
 }
 
 /* hwd as the print delivery agent (master.cf service "print..."): no modems. */
@@ -507,11 +564,14 @@ static void hwd_loop(daemon_ctx *ctx)
 		return;
 	}
 
-	struct pollfd pf[DAEMON_MAX_LISTEN + 2 * HWD_MAX_LINES + HWD_MAX_WAITERS];
-	int what[sizeof pf / sizeof pf[0]];	/* >= 0 line index; -1 listen; -2-i waiter i */
+	struct pollfd pf[DAEMON_MAX_LISTEN + HWD_MAX_LINES + HWD_MAX_WAITERS + HWD_MAX_PENDING];
+	/* what: >= 0 line index; -1 listen; -2-i waiter i; -100-i pending connection i */
+	int what[sizeof pf / sizeof pf[0]];
 
 	for (int i = 0; i < HWD_MAX_WAITERS; i++)
 		waiters[i].fd = -1;
+	for (int i = 0; i < HWD_MAX_PENDING; i++)
+		pending[i].fd = -1;
 	for (size_t i = 0; i < nlines; i++)
 		line_try_open(&lines[i]);
 	while (!daemon_stopping) {
@@ -537,30 +597,15 @@ static void hwd_loop(daemon_ctx *ctx)
 				pf[n] = (struct pollfd) { .fd = waiters[i].fd, .events = POLLIN };
 				what[n++] = -2 - i;
 			}
-		if (poll(pf, (nfds_t) n, 1000) > 0) {
-			for (int k = 0; k < n; k++) {
-				if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
-					continue;
-				if (what[k] == -1) {
-					int fd = accept4(pf[k].fd, NULL, NULL, SOCK_CLOEXEC);
-
-					if (fd >= 0 && !hwd_request(fd))
-						close(fd);
-				} else if (what[k] <= -2) {
-					int i = -2 - what[k];	/* a waiter went away */
-
-					close(waiters[i].fd);
-					waiters[i].fd = -1;
-				} else {
-					modem *m = &lines[what[k]];
-
-					if (m->state == MODEM_LEASED)
-						lease_event(m);
-					else
-						line_watch(m);
-				}
+		for (int i = 0; i < HWD_MAX_PENDING; i++)
+			if (pending[i].fd >= 0) {
+				pf[n] = (struct pollfd) { .fd = pending[i].fd, .events = POLLIN };
+				what[n++] = -100 - i;
 			}
-		}
+		if (poll(pf, (nfds_t) n, 1000) > 0)
+			for (int k = 0; k < n; k++)
+				if (pf[k].revents & (POLLIN | POLLHUP | POLLERR))
+					dispatch(&pf[k], what[k]);
 		housekeeping();
 	}
 	for (size_t i = 0; i < nlines; i++)

@@ -285,6 +285,17 @@ class TestLines(HwdCase):
         self.assertIn("incoming call from 1234567", "\n".join(self.inst.log_lines())
                       + self.hwd.output())
 
+    def test_silent_client_does_not_block(self):
+        self.start_hwd()
+        self.wait_ready()
+        silent = self.connect()                 # connects and never says anything
+        try:
+            t0 = time.monotonic()
+            self.assertIn("idle", self.status_lines()[0])
+            self.assertLess(time.monotonic() - t0, 1.0)
+        finally:
+            silent.close()
+
     def test_wait_timeout(self):
         self.start_hwd()
         self.wait_ready()
