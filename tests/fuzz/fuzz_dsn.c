@@ -47,7 +47,9 @@ static void fz_check(const buf *o, size_t nrcpt)
 		"Final-Recipient: ", "Original-Recipient: ", "Action: ", "Status: ",
 		"Remote-MTA: ", "Diagnostic-Code: ", "Last-Attempt-Date: ", "Will-Retry-Until: ",
 		NULL };
-	static const char ds[] = "Content-Type: message/delivery-status\r\n\r\n";
+	/* whole lines, from a line start: hostile text has no CRLF and cannot forge them */
+	static const char ds[] = "\r\nContent-Description: Delivery report\r\n"
+				 "Content-Type: message/delivery-status\r\n\r\n";
 	const char *d = o->data, *end = d + o->len, *p, *e;
 	size_t finals = 0;
 	int in_hdr = 1;
