@@ -271,7 +271,8 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 	for (;;) {
 		br_refill(b);
 		/* 8 V/P codes of at most 7 bits fit in the 56 bits a refill leaves, so the
-		 * refill is not on every code's dependency chain; H and V0 runs refill. */
+		 * refill is not on every code's dependency chain. H and V0 runs refill
+		 * themselves and set u to what is left. */
 		for (int u = 0; u < 8; u++) {
 			const mode_ent *m = &mode_tab2[b->bits >> (64 - MBITS)];
 			int32_t a1;
@@ -311,6 +312,7 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 				} while (i < k && a1 < w);
 				br_skip(b, (unsigned)i);
 				br_refill(b);
+				u = -1;
 			} else if (m->kind == K_H) {
 				int32_t start = a0 < 0 ? 0 : a0;
 				int64_t r1, r2;
@@ -323,9 +325,12 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 					br_skip(b, pe & 15);
 					r1 = pe >> 10;
 					r2 = pe >> 4 & 63;
+					u = 2;		/* 56 - 15 bits left: 5 codes */
 				} else {
 					r1 = dec_run(b, (int)(n & 1), width);
 					r2 = r1 < 0 ? -1 : dec_run(b, (int)(n & 1) ^ 1, width);
+					br_refill(b);
+					u = -1;
 				}
 				if (r1 < 0 || r2 < 0 || start + r1 + r2 > w || start + r1 + r2 <= a0) {
 					rc = -1;
@@ -334,7 +339,6 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 				cur[n++] = (uint32_t)(start + r1);
 				a0 = (int32_t)(start + r1 + r2);
 				cur[n++] = (uint32_t)a0;
-				br_refill(b);
 			} else {
 				rc = -1;	/* bad code, extension (uncompressed mode), EOL */
 				goto out;
