@@ -160,6 +160,20 @@ class TestExchange(VModemCase):
             a.close()
             b.close()
 
+    def test_line_down_no_dialtone(self):
+        v = self.vm(lines={"ttyA": "5551001", "ttyB": "5551002"})
+        a = vmodem.Dte(v.link("ttyA"))
+        try:
+            v.cmd("down 5551001")
+            a.send("ATD5551002")
+            a.expect(r"NO DIALTONE", timeout=5)
+            v.cmd("up 5551001")
+            v.cmd("down 5551002")
+            a.send("ATD5551002")
+            a.expect(r"NO CARRIER", timeout=5)
+        finally:
+            a.close()
+
     def test_control_errors(self):
         v = self.vm(lines={"ttyA": "5551001"}, faxes={"5559999": {}})
         with self.assertRaises(RuntimeError):

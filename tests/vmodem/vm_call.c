@@ -2,8 +2,9 @@
  * vm_call.c - the virtual exchange: routing, ringing, the line itself.
  *
  * Contract: call_dial() routes a dialled number to the registered party. An unknown
- * number gives the caller NO CARRIER and an off-hook or busy callee gives BUSY, each
- * after vm_cf.busy_ms. Otherwise the callee rings (first RING after first_ring_ms, then
+ * number (or a line that is down) gives the caller NO CARRIER, an off-hook or busy
+ * callee BUSY, and dialling from a line that is down NO DIALTONE, each after
+ * vm_cf.busy_ms. Otherwise the callee rings (first RING after first_ring_ms, then
  * one per ring_ms, caller ID before the first) until it answers (call_answer) or
  * answer_timeout_ms passes (the caller then gets vm_cf.no_answer_code; the callee just
  * stops ringing). A connected call carries 160-sample blocks each tick through a delay
@@ -96,7 +97,13 @@ int call_dial(vm_party *caller, const char *number)
 	}
 	callee = call_lookup(number);
 	c->due = vm_now + VM_MS_TO_TICKS(vm_cf.busy_ms);
-	if (callee == NULL || callee == caller) {
+	if (caller->down) {
+		vm_log("call %d: %s -> %s: the line is down, no dial tone", c->id, caller->label, number);
+		c->state = CALL_FAILING;
+		c->fail_code = AT_RESPONSE_CODE_NO_DIALTONE;
+		return 0;
+	}
+	if (callee == NULL || callee == caller || callee->down) {
 		vm_log("call %d: %s -> %s: no such number", c->id, caller->label, number);
 		c->state = CALL_FAILING;
 		c->fail_code = AT_RESPONSE_CODE_NO_CARRIER;
@@ -238,7 +245,8 @@ static void call_fail(vm_call *c)
 	if (caller->kind == PARTY_LINE)
 		line_result((vm_line *) caller, code);
 	else
-		faxm_failed((vm_faxm *) caller, code == AT_RESPONSE_CODE_BUSY ? "busy" : "no carrier");
+		faxm_failed((vm_faxm *) caller, code == AT_RESPONSE_CODE_BUSY ? "busy"
+			    : code == AT_RESPONSE_CODE_NO_DIALTONE ? "no dialtone" : "no carrier");
 }
 
 static int party_tx(vm_party *p, int16_t *amp)

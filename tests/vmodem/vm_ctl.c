@@ -12,6 +12,8 @@
  *   received                       one "rx ..." line per fax the machines received
  *   sent                           one "tx ..." line per send attempt
  *   hangup NUMBER                  the party with that number hangs up (tests)
+ *   down NUMBER / up NUMBER        cut / restore a line: dialling out from it gives
+ *                                  NO DIALTONE, calls to it NO CARRIER
  * A record line: "rx SEQ FILE pages=N code=C ecm=E rate=R coding=MH|MR|MMR bad_rows=B
  * peer=P remote=IDENT sub=SUBADDRESS secs=S fax=NUMBER" (spaces in IDENT become '_';
  * "-" for an empty field). mh: send with 1-D coding only; sub: a T.33 subaddress.
@@ -212,6 +214,16 @@ void ctl_exec(const char *line, char *out, size_t outlen)
 		out_add(out, outlen, "OK\n");
 	} else if (strcmp(av[0], "call") == 0) {
 		ctl_call(av, ac, out, outlen);
+	} else if ((strcmp(av[0], "down") == 0 || strcmp(av[0], "up") == 0) && ac == 2) {
+		vm_party *p = call_lookup(av[1]);
+
+		if (p == NULL) {
+			out_add(out, outlen, "ERR no such number\n");
+		} else {
+			p->down = av[0][0] == 'd';
+			vm_log("%s: line %s", p->label, p->down ? "down" : "up");
+			out_add(out, outlen, "OK\n");
+		}
 	} else if (strcmp(av[0], "hangup") == 0 && ac == 2) {
 		vm_party *p = call_lookup(av[1]);
 

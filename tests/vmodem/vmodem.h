@@ -63,6 +63,7 @@ typedef struct vm_party {
 	char name[64];		/* caller name (NAME=) */
 	char label[64];		/* for logs and status */
 	int offhook;		/* ATH1 or in a call: callers get BUSY */
+	int down;		/* line cut (control "down"): no dial tone, callers get NO CARRIER */
 	struct vm_call *call;
 } vm_party;
 
