@@ -198,6 +198,7 @@ void faxcall_send(int fd, faxdoc_tx *doc, const faxcall_req *q, faxcall_out *o)
 	cfg.trace_ctx = (void *)q;
 	t30_doc d;
 	memset(&d, 0, sizeof(d));
+	faxdoc_tx_set_header(doc, conf_str("fax_header"), conf_str("fax_station_id"));
 	faxdoc_tx_bind(doc, &d);
 	d.first_page = q->first_page;
 	t30 *e = t30_new(&cfg, &d);

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <tiffio.h>
 #include <unistd.h>
 
+#include "codec/render.h"
 #include "codec/t4.h"
 #include "codec/t85.h"
 #include "faxdoc.h"
@@ -28,6 +30,8 @@ struct faxdoc_tx {
 	int npages;
 	int fine;
 	int width;
+	char header[128];	/* fax_header, "" = none */
+	char ident[T30_ID_LEN + 1];
 };
 
 struct faxdoc_rx {
@@ -205,6 +209,90 @@ static int jbig_page(uint8_t *rows, uint32_t w, uint32_t h, size_t stride, int s
 	return rc;
 }
 
+/* fax_header with %P (page), %T (pages), %I (our station id), %D (date and time). */
+static void header_text(const faxdoc_tx *d, int page, char *out, size_t size)
+{
+	char date[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%Y-%m-%d %H:%M", &tm);
+	size_t o = 0;
+	for (const char *f = d->header; *f && o + 1 < size; f++) {
+		char tmp[40];
+		const char *ins = NULL;
+		if (*f == '%' && f[1]) {
+			f++;
+			if (*f == 'P')
+				snprintf(tmp, sizeof(tmp), "%d", page + 1), ins = tmp;
+			else if (*f == 'T')
+				snprintf(tmp, sizeof(tmp), "%d", d->npages), ins = tmp;
+			else if (*f == 'I')
+				ins = d->ident;
+			else if (*f == 'D')
+				ins = date;
+			else
+				tmp[0] = *f, tmp[1] = '\0', ins = tmp;
+			for (; *ins && o + 1 < size; ins++)
+				out[o++] = *ins;
+			continue;
+		}
+		out[o++] = *f;
+	}
+	out[o] = '\0';
+}
+
+/* Draw the page header over the top rows (OR): lib/codec renders the text as a page,
+ * the band of rows with ink is copied to row 2 onwards. */
+static void draw_header(const faxdoc_tx *d, int page, uint8_t *rows, uint32_t w, uint32_t h,
+			size_t stride, int fine)
+{
+	static int font_ok = -1;
+	char text[256], err[256];
+	if (font_ok < 0) {
+		font_ok = render_init(NULL, err, sizeof(err)) == 0;
+		if (!font_ok)
+			msg_warn("fax_header: %s", err);
+	}
+	if (!font_ok)
+		return;
+	header_text(d, page, text, sizeof(text));
+	render_opts o = { 204, fine ? 196 : 98, w, fine ? 400 : 200, 1 };
+	codec_doc doc;
+	doc_init(&doc);
+	if (render_text(text, strlen(text), &o, &doc, err, sizeof(err)) < 0 || doc.n < 1) {
+		msg_warn("fax_header: %s", err);
+		doc_free(&doc);
+		return;
+	}
+	codec_page *pg = doc.pages[0];
+	uint32_t first = pg->height, last = 0;
+	for (uint32_t y = 0; y < pg->height; y++) {
+		const uint8_t *r = page_row(pg, y);
+		for (size_t k = 0; k < pg->stride; k++)
+			if (r[k]) {
+				if (y < first)
+					first = y;
+				last = y;
+				break;
+			}
+	}
+	size_t n = stride < pg->stride ? stride : pg->stride;
+	for (uint32_t y = first; y <= last && y < pg->height && 2 + (y - first) < h; y++) {
+		const uint8_t *src = page_row(pg, y);
+		uint8_t *dst = rows + (size_t)(2 + y - first) * stride;
+		for (size_t k = 0; k < n; k++)
+			dst[k] |= src[k];
+	}
+	doc_free(&doc);
+}
+
+void faxdoc_tx_set_header(faxdoc_tx *d, const char *header, const char *ident)
+{
+	str_copy(d->header, sizeof(d->header), header ? header : "");
+	str_copy(d->ident, sizeof(d->ident), ident ? ident : "");
+}
+
 static int tx_get_page(void *ctx, int page, const t30_params *p, buf *out)
 {
 	faxdoc_tx *d = ctx;
@@ -219,6 +307,8 @@ static int tx_get_page(void *ctx, int page, const t30_params *p, buf *out)
 		return -1;
 	}
 	int src_fine = lpi >= 150;
+	if (d->header[0])
+		draw_header(d, page, rows, w, h, stride, src_fine);
 	uint32_t oh = h;
 	if (src_fine && !p->fine)
 		oh = (h + 1) / 2;	/* 196 -> 98 lpi: every other row */

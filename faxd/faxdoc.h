@@ -24,6 +24,8 @@ typedef struct faxdoc_rx faxdoc_rx;
 faxdoc_tx *faxdoc_tx_open(const char *path, char *err, size_t errlen);
 faxdoc_tx *faxdoc_tx_fdopen(int fd, char *err, size_t errlen);
 void faxdoc_tx_close(faxdoc_tx *d);
+/* Draw a header line on every page sent: header with %P %T %I %D (fax_header). */
+void faxdoc_tx_set_header(faxdoc_tx *d, const char *header, const char *ident);
 /* Fill the sending part of a t30_doc (npages, codings, fine, width, get_page). */
 void faxdoc_tx_bind(faxdoc_tx *d, t30_doc *doc);
 

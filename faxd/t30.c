@@ -339,7 +339,7 @@ static t30_action tx_send_pps(t30 *s)
 {
 	uint8_t fif[4];
 	fif[0] = block_is_last(s) ? (uint8_t)(s->ppm | s->x) : 0;
-	fif[1] = (uint8_t)(s->page & 0xFF);
+	fif[1] = (uint8_t)((s->page - s->doc.first_page) & 0xFF);	/* pages of this call */
 	fif[2] = (uint8_t)(s->block & 0xFF);
 	fif[3] = (uint8_t)(s->block_frames - 1);
 	out_reset(s);

@@ -177,6 +177,25 @@ class TestFaxdVirtualMachine(FaxdCase):
         self.assertEqual((rec["pages"], rec["code"]), (2, 0), rec)
         self.assertPagesEqual([p[2] for p in vmodem.read_pages(rec["file"])], want[1:])
 
+    def test_page_header(self):
+        """fax_header is drawn over the top rows of every page; the rest is unchanged."""
+        self.inst.write_main_cf(fax_header="FAX %I page %P of %T")
+        v = self.vm(lines={"ttyA": "5551001"}, faxes={"5559999": {"ecm": True}})
+        doc = os.path.join(self.dir, "doc.tif")
+        want = self.pages([0, 0], doc)            # two blank pages
+        r, s, secs = self.send(v.link("ttyA"), "5559999", doc)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + v.log()[-2000:])
+        rec = v.wait_record("received", 1, timeout=10)[0]
+        got = [p[2] for p in vmodem.read_pages(rec["file"])]
+        self.assertEqual(len(got), 2)
+        for g, w in zip(got, want):
+            inked = [y for y in range(len(g)) if any(g[y])]
+            self.assertTrue(inked, "no header drawn")
+            self.assertGreaterEqual(min(inked), 2)
+            self.assertLess(max(inked), 60)
+            self.assertEqual(g[60:], w[60:])
+        self.assertNotEqual(got[0][:60], got[1][:60])   # "page 1 of 2" / "page 2 of 2"
+
     def test_receive_from_virtual_machine_ecm(self):
         v = self.vm(lines={"ttyB": "5551002"}, faxes={"5559999": {"ecm": True, "id": "+1 555 9999"}})
         doc = os.path.join(self.dir, "doc.tif")
