@@ -317,7 +317,12 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 				int32_t start = a0 < 0 ? 0 : a0;
 				int64_t r1, r2;
 				uint32_t pe;
-				br_refill(b);
+				/* Before code u at least 56 - 7u bits are valid; the pair needs
+				 * 15 (rarely missing: only late in the 8). */
+				if (b->n < 16) {
+					br_refill(b);
+					u = 0;
+				}
 				/* The run pair after the 3-bit H code is looked up at once. */
 				pe = pair_tab[n & 1][(b->bits << 3) >> (64 - PBITS)];
 				br_skip(b, m->len);
@@ -325,7 +330,7 @@ static int dec_2d(bitr *bp, const uint32_t *ref, uint32_t *cur, size_t *nout, ui
 					br_skip(b, pe & 15);
 					r1 = pe >> 10;
 					r2 = pe >> 4 & 63;
-					u = 2;		/* 56 - 15 bits left: 5 codes */
+					u += 2;		/* <= 15 bits: this code and 2 more slots */
 				} else {
 					r1 = dec_run(b, (int)(n & 1), width);
 					r2 = r1 < 0 ? -1 : dec_run(b, (int)(n & 1) ^ 1, width);
