@@ -141,6 +141,13 @@ class TestFaxdVirtualMachine(FaxdCase):
         self.assertEqual(len(j), 1)
         self.assertIn("dir=send", j[0])
         self.assertIn("pages=3/3 speed=14400 coding=MMR ecm=yes", j[0])
+        if os.path.exists(FAXPOST):
+            jj = fixture.run([FAXPOST, "-c", self.inst.etc, "journal", "-j"])
+            self.assertEqual(jj.returncode, 0, jj.stderr)
+            import json
+            e = json.loads(jj.stdout.splitlines()[-1])
+            self.assertEqual((e["dir"], e["number"], e["pages"], e["coding"], e["status"],
+                              e["remote"]), ("send", "5559999", "3/3", "MMR", "sent", "VIRTUAL"))
         # the remote's DIS is remembered for CONNEG (a dict-format Berkeley DB)
         if os.path.exists(FAXPOST):
             m = fixture.run([FAXPOST, "-c", self.inst.etc, "map", "-q", "5559999",
