@@ -142,6 +142,7 @@ run: deps
 
 stop:
 	@if [ -x $(BUILD)/bin/faxpost ] && [ -f run/etc/main.cf ]; then $(BUILD)/bin/faxpost -c run/etc stop; fi
+	@if [ -f run/vmodem/vmodem.pid ]; then tests/vmodem/vmodem-run stop run; echo "faxpost: virtual modem line stopped"; fi
 
 # --- install ----------------------------------------------------------------------
 install: all
