@@ -541,12 +541,28 @@ class Instance:
                 raise RuntimeError("%s -S exited with %s:\n%s" % (prog, p.wait(1), p.output()))
             if port is not None and port in _listening_ports():
                 return p
-            if port is None and os.path.exists(listen):
+            if port is None and _unix_listening(listen):
                 return p
             time.sleep(0.05)
         out = p.output()
         p.stop()
         raise RuntimeError("%s -S %s not listening after %ss:\n%s" % (prog, listen, timeout, out))
+
+
+def _unix_listening(path):
+    """Is a UNIX stream socket at path in the listening state? (bind() makes the path
+    before listen(), so its existence alone is too early.) Reads /proc/net/unix."""
+    try:
+        with open("/proc/net/unix") as f:
+            next(f)
+            for line in f:
+                parts = line.split()
+                # Num RefCount Protocol Flags Type St Inode [Path]; Flags 00010000 = listening
+                if len(parts) >= 8 and parts[7] == path and int(parts[3], 16) & 0x10000:
+                    return True
+    except OSError:
+        pass
+    return False
 
 
 def standalone(prog, *args, listen=None, params=None):
