@@ -9,7 +9,8 @@
  *    the dial rules) or, when fax_modem_devices is set, opens a free one of those itself
  *    (flock; digits of the number dialled as they are), makes the call, resumes at the
  *    first page not yet
- *    confirmed by an earlier try (data_directory/fax_resume/ID.N), and replies per
+ *    confirmed by an earlier try (data_directory/fax_resume/ID.N, which also counts
+ *    failed sessions: fax_max_tries of them bounce with 5.4.0), and replies per
  *    recipient: 2.0.0, 4.4.1 busy / no answer, 4.4.2 session failure, 5.x.x for good;
  *    the reason text carries the retry class and the pages confirmed; conneg.N carries
  *    the remote's capabilities from its DIS.
@@ -305,33 +306,37 @@ static void resume_path(char *p, size_t n, const char *id, size_t index)
 	snprintf(p, n, "%s/fax_resume/%s.%zu", conf_str("data_directory"), id, index);
 }
 
-static int resume_get(const char *id, size_t index)
+/* The resume file: "PAGE TRIES" (first unconfirmed page, failed sessions so far). */
+static int resume_get(const char *id, size_t index, int *tries)
 {
 	char p[4096];
 	resume_path(p, sizeof(p), id, index);
 	FILE *f = fopen(p, "r");
 	int page = 0;
+	*tries = 0;
 	if (f) {
-		if (fscanf(f, "%d", &page) != 1 || page < 0)
+		if (fscanf(f, "%d %d", &page, tries) < 1 || page < 0)
 			page = 0;
+		if (*tries < 0)
+			*tries = 0;
 		fclose(f);
 	}
 	return page;
 }
 
-static void resume_set(const char *id, size_t index, int page)
+static void resume_set(const char *id, size_t index, int page, int tries)
 {
 	char p[4096], dir[4096];
 	snprintf(dir, sizeof(dir), "%s/fax_resume", conf_str("data_directory"));
 	mkdir(dir, 0700);
 	resume_path(p, sizeof(p), id, index);
-	if (page <= 0) {
+	if (page <= 0 && tries <= 0) {
 		unlink(p);
 		return;
 	}
 	FILE *f = fopen(p, "w");
 	if (f) {
-		fprintf(f, "%d\n", page);
+		fprintf(f, "%d %d\n", page, tries);
 		fclose(f);
 	}
 }
@@ -448,7 +453,8 @@ static void fax_deliver_one(deliver_req *req, size_t i, faxdoc_tx *doc)
 	q.subaddr = fa.subaddr[0] ? fa.subaddr : NULL;
 	q.device = base_name(dev);
 	q.arrival = req->arrival_us / 1e6;
-	q.first_page = resume_get(req->queue_id, r->index);
+	int tries = 0;
+	q.first_page = resume_get(req->queue_id, r->index, &tries);
 	q.ecm = -1;
 	faxcall_out o;
 	faxcall_send(fd, doc, &q, &o);
@@ -460,12 +466,21 @@ static void fax_deliver_one(deliver_req *req, size_t i, faxdoc_tx *doc)
 	snprintf(reason, sizeof(reason), "%s (pages %d/%d, class %s, retry after %ds, remote \"%s\")",
 		 o.reason, o.r.pages_done, o.r.pages_total, *o.retry ? o.retry : "none",
 		 o.retry_after, o.r.remote_id);
-	if (o.dsn[0] == '2')
-		resume_set(req->queue_id, r->index, 0);
-	else if (o.dsn[0] == '4')
-		resume_set(req->queue_id, r->index, o.r.pages_done);
+	if (o.dsn[0] == '4' && !strcmp(o.retry, "protocol") &&
+	    ++tries >= conf_int("fax_max_tries")) {
+		/* sessions with a fax machine keep failing: give up (as HylaFAX's MaxTries) */
+		str_copy(o.dsn, sizeof(o.dsn), "5.4.0");
+		snprintf(reason, sizeof(reason), "%s (pages %d/%d, %d failed fax sessions, "
+			 "remote \"%s\")", o.reason, o.r.pages_done, o.r.pages_total, tries,
+			 o.r.remote_id);
+		msg_info("%s: to=<%s>, relay=fax[%s], pages=%d/%d, dsn=5.4.0, status=bounced "
+			 "(%d failed fax sessions)", req->queue_id, r->addr, q.device,
+			 o.r.pages_done, o.r.pages_total, tries);
+	}
+	if (o.dsn[0] == '4')
+		resume_set(req->queue_id, r->index, o.r.pages_done, tries);
 	else
-		resume_set(req->queue_id, r->index, 0);
+		resume_set(req->queue_id, r->index, 0, 0);
 	if (o.r.have_remote_dis) {
 		char expr[512];
 		faxcap_expression(&o.r.remote, expr, sizeof(expr));
