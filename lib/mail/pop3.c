@@ -212,7 +212,7 @@ static int pop3_starttls(pop3 *p, const pop3_opts *o, char *err, size_t errlen)
 			 o->host, stream_pending(p->s));
 	if (stream_starttls_client(p->s, p->ctx, o->host, o->verify ? o->verify : "may", why,
 				   sizeof(why)) < 0) {
-		pop3_seterr(err, errlen, "TLS handshake failed: ", why);
+		pop3_seterr(err, errlen, "", why);	/* why says "TLS handshake failed: ..." */
 		return -1;
 	}
 	p->tls = 1;
