@@ -40,35 +40,75 @@ def iter_tests(suite):
             yield t
 
 
+class Reporter(unittest.TestResult):
+    """Prints one PASS/FAIL/SKIP line per test as it ends, and counts them. Runs under a
+    TestSuite, so setUpClass/setUpModule (and their tear-downs) are honoured; a failure
+    in one of those is reported as a failed pseudo-test."""
+
+    def __init__(self):
+        super().__init__()
+        self.passed = self.failed_n = self.skipped_n = 0
+        self._t0 = {}
+        self._outcome = {}
+
+    def startTest(self, test):
+        super().startTest(test)
+        self._t0[test.id()] = time.time()
+
+    def _name(self, test):
+        return test.id().replace("itest_", "")
+
+    def _done(self, test, kind, detail=None):
+        dt = max(0.0, time.time() - self._t0.get(test.id(), time.time()))
+        name = self._name(test)
+        if kind == "PASS":
+            self.passed += 1
+            print("PASS %s (%.1fs)" % (name, dt), flush=True)
+        elif kind == "SKIP":
+            self.skipped_n += 1
+            print("SKIP %s: %s" % (name, detail), flush=True)
+        else:
+            self.failed_n += 1
+            print("FAIL %s (%.1fs)\n%s" % (name, dt, detail), flush=True)
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self._done(test, "PASS")
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self._done(test, "FAIL", self._exc_info_to_string(err, test))
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self._done(test, "FAIL", self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self._done(test, "SKIP", reason)
+
+    def addExpectedFailure(self, test, err):
+        super().addExpectedFailure(test, err)
+        self._done(test, "PASS")
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self._done(test, "FAIL", "unexpected success")
+
+
 def run_module(path, pattern):
     """Run one module's tests in this process; print results; return counts."""
-    passed = failed = skipped = 0
     try:
         mod = load_module(path)
         tests = list(iter_tests(unittest.TestLoader().loadTestsFromModule(mod)))
     except Exception:
         print("FAIL %s (import)\n%s" % (path, traceback.format_exc()), flush=True)
         return 0, 1, 0
-    for t in tests:
-        if pattern and pattern not in t.id():
-            continue
-        res = unittest.TestResult()
-        t0 = time.time()
-        t.run(res)
-        dt = time.time() - t0
-        name = t.id().replace("itest_", "")
-        if res.errors or res.failures:
-            failed += 1
-            print("FAIL %s (%.1fs)" % (name, dt), flush=True)
-            for _, tb in res.errors + res.failures:
-                print(tb, flush=True)
-        elif res.skipped:
-            skipped += 1
-            print("SKIP %s: %s" % (name, res.skipped[0][1]), flush=True)
-        else:
-            passed += 1
-            print("PASS %s (%.1fs)" % (name, dt), flush=True)
-    return passed, failed, skipped
+    if pattern:
+        tests = [t for t in tests if pattern in t.id()]
+    rep = Reporter()
+    unittest.TestSuite(tests).run(rep)
+    return rep.passed, rep.failed_n, rep.skipped_n
 
 
 def is_serial(path):
