@@ -1,10 +1,11 @@
 /*
  * t4_dec.c - T.4 MH/MR and T.6 MMR decoder (see t4.h for the contract).
  *
- * Bits come through a 64-bit left-aligned buffer refilled 8 bytes at a time. Runs are
- * decoded by one lookup per code in direct tables (12 bits white, 13 bits black, entries
- * run << 4 | length), 2-D modes by a 7-bit table; each line becomes a list of changing
- * elements, rows are painted span by span. Every loop consumes bits or moves a0 right, and
+ * Bits come through a 64-bit left-aligned buffer refilled with one unaligned 8-byte load.
+ * Runs are decoded by one lookup per code in direct tables (12 bits white, 13 bits black,
+ * entries run << 4 | length), 2-D modes by a 7-bit table whose V and P entries drive one
+ * branch-free path (see dec_2d); each line becomes a list of changing elements, rows are
+ * painted word by word. Every loop consumes bits or moves a0 right, and
  * the line ends once a0 reaches the width, so the work is bounded by the input size
  * and the row count. Past the end of the data the reader supplies zeros and counts them,
  * which lets the line code stay branch-light and detect truncation once per line.
