@@ -21,7 +21,7 @@
 #include "hwd.h"
 #include "mail/config.h"
 #include "mail/deliver_req.h"
-#include "mimepart.h"
+#include "mail/mimepart.h"
 #include "util/buf.h"
 #include "util/msg.h"
 

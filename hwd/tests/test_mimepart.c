@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../mimepart.h"
+#include "mail/mimepart.h"
 
 typedef struct seen {
 	char types[512];

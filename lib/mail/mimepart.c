@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "mimepart.h"
+#include "mail/mimepart.h"
 
 /* End of the header block: the offset of the body, or len when there is none. */
 static size_t header_end(const char *m, size_t len)

@@ -1,5 +1,5 @@
 /*
- * mimepart.h - find the leaf parts of a MIME message (for printing queued mail).
+ * mimepart.h - find the leaf parts of a MIME message (printing and faxing queued mail).
  *
  * Contract: mime_walk() takes a whole message (headers, CRLF or LF line ends, body)
  * and calls cb for each leaf part in order, descending into multipart types (at most
@@ -11,8 +11,8 @@
  * mime_decode() undoes base64 or quoted-printable (other encodings are copied);
  * malformed base64 characters are skipped, as RFC 2045 allows.
  */
-#ifndef FAXPOST_HWD_MIMEPART_H
-#define FAXPOST_HWD_MIMEPART_H
+#ifndef FAXPOST_MAIL_MIMEPART_H
+#define FAXPOST_MAIL_MIMEPART_H
 
 #include <stddef.h>
 
