@@ -218,6 +218,10 @@ static int dec_1d(bitr *bp, uint32_t *cur, size_t *nout, uint32_t width)
 
 	while (pos < width) {
 		int64_t r;
+		if (__builtin_expect(n > 2 * (size_t)width, 0)) {
+			*bp = lb;
+			return -1;	/* zero-length runs that never end the line */
+		}
 		if (color == 0) {
 			/* A white and a black run in one lookup, unless the line ends between. */
 			uint16_t e;
@@ -460,7 +464,10 @@ typedef struct dec_state {
 	bitr b;
 	codec_page *pg;
 	uint32_t width, rows_wanted, y;
-	uint32_t *cur, *ref;		/* change lists; [-1] is 0 (see dec_2d) */
+	/* Change lists; [-1] is 0 (see dec_2d). A line holds at most 2 * width + 2 changes
+	 * (zero-length runs: an H code adds two for one pixel of progress, dec_1d stops
+	 * there), then 4 sentinels. */
+	uint32_t *cur, *ref;
 	uint32_t *buf0, *buf1;
 	t4_result *res;
 	uint32_t bad_run;
@@ -584,8 +591,8 @@ static int decode_page(const t4_opts *o, const uint8_t *data, size_t len, codec_
 	s.rows_wanted = rows;
 	s.res = res;
 	s.pg = pg;
-	s.buf0 = xcalloc((size_t)width + 16, sizeof(uint32_t));
-	s.buf1 = xcalloc((size_t)width + 16, sizeof(uint32_t));
+	s.buf0 = xcalloc(2 * (size_t)width + 16, sizeof(uint32_t));
+	s.buf1 = xcalloc(2 * (size_t)width + 16, sizeof(uint32_t));
 	s.cur = s.buf0 + 1;
 	s.ref = s.buf1 + 1;
 	for (int i = 0; i < 4; i++)
