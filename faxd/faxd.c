@@ -4,8 +4,8 @@
  * Contract:
  *  - Daemon (started by master, single server on private/fax): one IPC_DELIVER per
  *    connection (nexthop = the number to dial, rcpt.N = FAX= addresses). faxd takes
- *    the first image/tiff part of the queued message (codecd's output, or a TIFF the
- *    sender attached), leases a line from hwd (IPC_LINE_REQUEST op=dial; hwd applies
+ *    the first image/tiff part of the queued message (a TIFF the sender attached, or a
+ *    scan), else has codecd render its text, PDF and image parts (faxconv.c), leases a line from hwd (IPC_LINE_REQUEST op=dial; hwd applies
  *    the dial rules) or, when fax_modem_devices is set, opens a free one of those itself
  *    (flock; digits of the number dialled as they are), makes the call, resumes at the
  *    first page not yet
@@ -39,6 +39,7 @@
 
 #include "faxcall.h"
 #include "faxcap.h"
+#include "faxconv.h"
 #include "mail/addr.h"
 #include "mail/config.h"
 #include "mail/daemon.h"
@@ -277,7 +278,14 @@ static int extract_tiff(const char *msgp, size_t len, int fd)
 	return found ? 0 : -1;
 }
 
-static faxdoc_tx *message_document(deliver_req *req, char *err, size_t errlen)
+/* What codecd renders mail into when the message has no TIFF: TIFF-F, fine, A4 or
+ * letter, MMR; faxdoc re-codes each page for the receiver's DIS at call time. */
+#define FAX_DOCUMENT_TARGET "(& (image-file-structure=[TIFF-minimal,TIFF-limited]) " \
+	"(MRC-mode=0) (color=Binary) (image-coding=[MH,MR,MMR]) (dpi=204) " \
+	"(dpi-xyratio=[204/98,204/196]) (paper-size=[A4,letter]))"
+
+static faxdoc_tx *message_document(deliver_req *req, char *status, size_t statuslen,
+				   char *err, size_t errlen)
 {
 	qfile *qf = req->qf;
 	size_t len = (size_t)qf->content_len;
@@ -289,11 +297,21 @@ static faxdoc_tx *message_document(deliver_req *req, char *err, size_t errlen)
 	}
 	int fd = memfd_create("faxdoc", 0);
 	faxdoc_tx *doc = NULL;
+	snprintf(status, statuslen, "5.6.1");
 	if (fd >= 0 && extract_tiff(msgp, len, fd) == 0) {
 		lseek(fd, 0, SEEK_SET);
 		doc = faxdoc_tx_fdopen(fd, err, errlen);
-	} else {
-		snprintf(err, errlen, "message has no image/tiff part (codecd converts documents)");
+	} else if (fd >= 0 && ftruncate(fd, 0) == 0 &&
+		   faxconv_document(msgp, len, fd, FAX_DOCUMENT_TARGET, status, statuslen,
+				    err, errlen) == 0) {
+		/* text, PDF or images: rendered by codecd */
+		lseek(fd, 0, SEEK_SET);
+		doc = faxdoc_tx_fdopen(fd, err, errlen);
+		if (!doc)
+			snprintf(status, statuslen, "5.6.1");
+	} else if (fd < 0) {
+		snprintf(status, statuslen, "4.3.0");
+		snprintf(err, errlen, "cannot buffer the document: %s", strerror(errno));
 	}
 	if (!doc && fd >= 0)
 		close(fd);
@@ -545,12 +563,13 @@ static void fax_serve(daemon_ctx *ctx, int fd)
 		deliver_req_free(&req);
 		return;
 	}
-	faxdoc_tx *doc = message_document(&req, err, sizeof(err));
+	char status[16];
+	faxdoc_tx *doc = message_document(&req, status, sizeof(status), err, sizeof(err));
 	for (size_t i = 0; i < req.n; i++) {
 		if (!doc) {
-			msg_info("%s: to=<%s>, relay=none, dsn=5.6.1, status=bounced (%s)",
-				 req.queue_id, req.rcpt[i].addr, err);
-			deliver_req_status(&req, i, "5.6.1", err, NULL);
+			msg_info("%s: to=<%s>, relay=none, dsn=%s, status=%s (%s)", req.queue_id,
+				 req.rcpt[i].addr, status, status[0] == '4' ? "deferred" : "bounced", err);
+			deliver_req_status(&req, i, status, err, NULL);
 			continue;
 		}
 		fax_deliver_one(&req, i, doc);

@@ -107,6 +107,23 @@ class TestSendFax(unittest.TestCase):
         inst.wait_log(r"to=<FAX=\+15559999@faxpost\.test>.*pages=1/1.*status=sent", timeout=20)
         print("  faxpost send TIFF -> virtual fax machine: %.1f s" % (time.monotonic() - t0))
 
+    def test_pdf_as_fax(self):
+        inst, vm = self.fax_instance("send-fax-pdf")
+        pdf = os.path.join(inst.dir, "doc.pdf")
+        one_page_pdf(pdf)
+        t0 = time.monotonic()
+        r = inst.faxpost("send", "-t", "FAX=+15559999@faxpost.test", pdf)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rec = vm.wait_record("received", 1, timeout=55)[0]
+        self.assertEqual((rec["pages"], rec["code"]), (1, 0), rec)
+        w, h, rows = vmodem.read_pages(rec["file"])[0]
+        self.assertEqual(w, 1728)
+        black = sum(bin(int.from_bytes(r, "big")).count("1") if isinstance(r, bytes) else 0
+                    for r in rows)
+        self.assertGreater(black, 100, "the rendered text must reach the fax")
+        inst.wait_log(r"to=<FAX=\+15559999@faxpost\.test>.*pages=1/1.*status=sent", timeout=20)
+        print("  faxpost send PDF -> virtual fax machine: %.1f s" % (time.monotonic() - t0))
+
 
 if __name__ == "__main__":
     unittest.main()
