@@ -30,7 +30,7 @@
 
 #define HEAD_MAX (256 * 1024)
 #define BATCH_MAX 256		/* messages committed together (one dir fsync, one DB sync) */
-#define RETR_WINDOW 16		/* RETRs in flight when the server offers PIPELINING */
+#define RETR_WINDOW 64		/* RETRs in flight when the server offers PIPELINING */
 #define SYNC_THREADS 16		/* parallel fdatasync of a small batch's files */
 
 typedef struct collector {
