@@ -509,17 +509,7 @@ int fetch_mailbox(const mailbox *mb, const char *password, uidl_db *u, const cha
 	pop3 *p;
 
 	memset(st, 0, sizeof(*st));
-	memset(&o, 0, sizeof(o));
-	o.host = mb->server;
-	o.port = mb->port;
-	o.tls = mb->tls;
-	o.verify = mb->verify;
-	o.ca_file = *conf_str("pop_tls_ca_file") ? conf_str("pop_tls_ca_file") : NULL;
-	o.user = mb->user;
-	o.password = password;
-	o.apop = mb->apop;
-	o.allow_plaintext_auth = mb->allow_plaintext;
-	o.timeout_ms = (int)(conf_time("pop_timeout") * 1000);
+	mailbox_pop3_opts(mb, password, &o);
 	if (mb->connect_delay > 0)
 		sleep((unsigned)mb->connect_delay);
 	if (!(p = pop3_open(&o, err, errlen)))

@@ -420,6 +420,21 @@ char *mailbox_password(const char *name, char *err, size_t errlen)
 	return pw;
 }
 
+void mailbox_pop3_opts(const mailbox *mb, const char *password, pop3_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->host = mb->server;
+	o->port = mb->port;
+	o->tls = mb->tls;
+	o->verify = mb->verify;
+	o->ca_file = *conf_str("pop_tls_ca_file") ? conf_str("pop_tls_ca_file") : NULL;
+	o->user = mb->user;
+	o->password = password;
+	o->apop = mb->apop;
+	o->allow_plaintext_auth = mb->allow_plaintext;
+	o->timeout_ms = (int)(conf_time("pop_timeout") * 1000);
+}
+
 int pop_before_smtp(char *err, size_t errlen)
 {
 	static time_t last;
@@ -444,17 +459,7 @@ int pop_before_smtp(char *err, size_t errlen)
 	}
 	if (!(pw = mailbox_password(mb->name, err, errlen)))
 		return -1;
-	memset(&o, 0, sizeof(o));
-	o.host = mb->server;
-	o.port = mb->port;
-	o.tls = mb->tls;
-	o.verify = mb->verify;
-	o.ca_file = *conf_str("pop_tls_ca_file") ? conf_str("pop_tls_ca_file") : NULL;
-	o.user = mb->user;
-	o.password = pw;
-	o.apop = mb->apop;
-	o.allow_plaintext_auth = mb->allow_plaintext;
-	o.timeout_ms = (int)(conf_time("pop_timeout") * 1000);
+	mailbox_pop3_opts(mb, pw, &o);
 	rc = pop3_login_only(&o, err, errlen);
 	explicit_bzero(pw, strlen(pw));
 	free(pw);

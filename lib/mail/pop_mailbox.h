@@ -59,6 +59,10 @@ int mailbox_load_conf(mailbox *out, size_t max, char *err, size_t errlen);
  * frees it), or NULL with err set. Refuses a world-readable table. */
 char *mailbox_password(const char *name, char *err, size_t errlen);
 
+/* The pop3_opts for a mailbox (main.cf's pop_tls_ca_file and pop_timeout); o keeps
+ * pointers into mb and password. */
+void mailbox_pop3_opts(const mailbox *mb, const char *password, pop3_opts *o);
+
 /* POP-before-SMTP: log in to the configured mailbox (smtp_pop_before_smtp_mailbox, or
  * the first) unless that was done less than smtp_pop_before_smtp_interval ago in this
  * process. 0 ok, -1 with err set. */
