@@ -152,6 +152,8 @@ install: all
 	install -m 755 $(BUILD)/bin/faxpost $(DESTDIR)$(PREFIX)/sbin/faxpost
 	for f in etc/*; do [ -f "$$f" ] || continue; b=$$(basename $$f); \
 		[ -e $(DESTDIR)/etc/faxpost/$$b ] || install -m 644 $$f $(DESTDIR)/etc/faxpost/$$b; done
+	sed -i 's|^daemon_directory = .*|daemon_directory = $(PREFIX)/libexec/faxpost|' \
+		$(DESTDIR)/etc/faxpost/main.cf
 
 # --- long runs --------------------------------------------------------------------
 bench: deps
