@@ -150,10 +150,12 @@ install: all
 		$(DESTDIR)$(PREFIX)/sbin $(DESTDIR)/var/spool/faxpost
 	install -m 755 $(INSTALL_LIBEXEC) $(DESTDIR)$(PREFIX)/libexec/faxpost/
 	install -m 755 $(BUILD)/bin/faxpost $(DESTDIR)$(PREFIX)/sbin/faxpost
+	@# configuration files are installed once, never over the admin's copies
 	for f in etc/*; do [ -f "$$f" ] || continue; b=$$(basename $$f); \
-		[ -e $(DESTDIR)/etc/faxpost/$$b ] || install -m 644 $$f $(DESTDIR)/etc/faxpost/$$b; done
-	sed -i 's|^daemon_directory = .*|daemon_directory = $(PREFIX)/libexec/faxpost|' \
-		$(DESTDIR)/etc/faxpost/main.cf
+		[ -e $(DESTDIR)/etc/faxpost/$$b ] && continue; \
+		install -m 644 $$f $(DESTDIR)/etc/faxpost/$$b; \
+		[ $$b = main.cf ] && sed -i 's|^daemon_directory = .*|daemon_directory = $(PREFIX)/libexec/faxpost|' \
+			$(DESTDIR)/etc/faxpost/main.cf; done; true
 
 # --- long runs --------------------------------------------------------------------
 bench: deps
