@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "smtpd_commit.h"
+#include "smtpd_tmplock.h"
 #include "util/msg.h"
 
 static struct {
@@ -27,9 +28,10 @@ static struct {
 	int publishing;			/* a thread is renaming and fsyncing incoming/ */
 	int efd;
 	int pending;
+	int lockfd;			/* tmp/ lock, used by the one publisher */
 	const char *queue_dir;
 } cq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, NULL, NULL, 0, -1,
-	 0, NULL };
+	 0, -1, NULL };
 
 /* Rename a batch of synced files into incoming/, fsync the directory once, hand the
  * batch back to the loop. */
@@ -39,6 +41,8 @@ static void commit_publish(commit_job *batch)
 	int published = 0;
 	uint64_t one = 1;
 
+	/* the whole batch in one hold: no creation waits between two renames */
+	tmplock_take(cq.lockfd);
 	for (j = batch; j; j = j->next) {
 		if (j->ok && qw_publish(j->w) == 0) {
 			j->published = 1;
@@ -48,6 +52,7 @@ static void commit_publish(commit_job *batch)
 		}
 		last = j;
 	}
+	tmplock_drop(cq.lockfd);
 	if (published && queue_sync_dir(cq.queue_dir, Q_INCOMING) < 0)
 		for (j = batch; j; j = j->next)
 			j->ok = 0;
@@ -105,6 +110,7 @@ int commit_start(const char *queue_dir, int nthreads)
 
 	cq.queue_dir = queue_dir;
 	cq.todo_tail = &cq.todo;
+	cq.lockfd = tmplock_open(queue_dir);
 	cq.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (cq.efd < 0)
 		msg_fatal("eventfd: %m");

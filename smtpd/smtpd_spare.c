@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "smtpd_spare.h"
+#include "smtpd_tmplock.h"
 #include "util/msg.h"
 
 #define SPARE_CAP 64
@@ -53,6 +54,7 @@ static qwriter *spare_expired(void)
 static void *spare_thread(void *arg)
 {
 	char err[256];
+	int lockfd = tmplock_open(sp.queue_dir);
 
 	(void)arg;
 	pthread_mutex_lock(&sp.lock);
@@ -62,7 +64,9 @@ static void *spare_thread(void *arg)
 
 		if (old) {
 			pthread_mutex_unlock(&sp.lock);
+			tmplock_take(lockfd);
 			qw_abort(old);
+			tmplock_drop(lockfd);
 			qw_free(old);
 			pthread_mutex_lock(&sp.lock);
 			continue;
@@ -74,7 +78,9 @@ static void *spare_thread(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&sp.lock);
+		tmplock_take(lockfd);
 		w = qw_create(sp.queue_dir, err, sizeof(err));
+		tmplock_drop(lockfd);
 		pthread_mutex_lock(&sp.lock);
 		if (!w) {	/* the loop will meet the same error and report it */
 			clock_gettime(CLOCK_REALTIME, &until);
