@@ -20,10 +20,9 @@
 #include "mail/addr_ext.h"
 #include "mail/queue.h"
 #include "smtpd_proto.h"
+#include "smtpd_proto_int.h"
 #include "util/msg.h"
 
-enum { ST_CMD, ST_DATA, ST_AUTH, ST_WAIT_COMMIT, ST_WAIT_TLS, ST_WAIT_AUTH, ST_CLOSED };
-enum { AUTH_NONE, AUTH_PLAIN, AUTH_LOGIN_USER, AUTH_LOGIN_PASS };
 enum { BAD_NONE, BAD_BARE, BAD_SIZE, BAD_WRITE, BAD_HOPS, BAD_NUL };
 
 #define CONTENT_FLUSH SMTPD_CONTENT_HOLD
@@ -35,9 +34,8 @@ static const char *const cmd_names[SC_NCMD] = {
 
 /* --- small helpers -------------------------------------------------------------- */
 
-static void reply(smtpd_sess *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void reply(smtpd_sess *s, const char *fmt, ...)
+void sp_reply(smtpd_sess *s, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -52,13 +50,13 @@ static char *dup_or_null(const char *p)
 	return p && *p ? xstrdup(p) : NULL;
 }
 
-static void set_str(char **dst, const char *src)
+void sp_set_str(char **dst, const char *src)
 {
 	free(*dst);
 	*dst = src ? xstrdup(src) : NULL;
 }
 
-static void txn_reset(smtpd_sess *s)
+void sp_txn_reset(smtpd_sess *s)
 {
 	size_t i;
 
@@ -72,8 +70,8 @@ static void txn_reset(smtpd_sess *s)
 	}
 	s->nrcpt = 0;
 	s->in_mail = 0;
-	set_str(&s->sender, NULL);
-	set_str(&s->envid, NULL);
+	sp_set_str(&s->sender, NULL);
+	sp_set_str(&s->envid, NULL);
 	s->size_hint = 0;
 	s->body_8bit = 0;
 	s->ret = 0;
@@ -106,7 +104,7 @@ void smtpd_sess_init(smtpd_sess *s, const smtpd_conf *conf, const smtpd_hooks *h
 
 void smtpd_sess_free(smtpd_sess *s)
 {
-	txn_reset(s);
+	sp_txn_reset(s);
 	free(s->rcpt);
 	free(s->helo);
 	free(s->auth_user);
@@ -178,15 +176,15 @@ void smtpd_proto_counts(const smtpd_sess *s, buf *out)
 }
 
 /* An error reply was given: count it (the limit is checked before the next command). */
-static int err(smtpd_sess *s)
+int sp_err(smtpd_sess *s)
 {
 	s->errors++;
 	return SMTPD_ACT_READ;
 }
 
-static int too_many_errors(smtpd_sess *s)
+int sp_too_many_errors(smtpd_sess *s)
 {
-	reply(s, "421 4.7.0 %s Error: too many errors", s->conf->myhostname);
+	sp_reply(s, "421 4.7.0 %s Error: too many errors", s->conf->myhostname);
 	msg_info("too many errors after %s from %s", smtpd_proto_stage(s), s->client);
 	s->state = ST_CLOSED;
 	return SMTPD_ACT_CLOSE;
@@ -218,13 +216,13 @@ static int printable(const char *p)
 
 void smtpd_proto_greet(smtpd_sess *s)
 {
-	reply(s, "220 %s", s->conf->banner);
+	sp_reply(s, "220 %s", s->conf->banner);
 }
 
 void smtpd_proto_pregreet(smtpd_sess *s)
 {
 	msg_info("PREGREET from %s: client spoke before the greeting", s->client);
-	reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
+	sp_reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
 	s->state = ST_CLOSED;
 }
 
@@ -248,18 +246,18 @@ static int cmd_helo(smtpd_sess *s, const char *arg, int ehlo)
 	int n = 0, i;
 
 	if (!*arg) {
-		reply(s, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
-		return err(s);
+		sp_reply(s, "501 5.5.4 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+		return sp_err(s);
 	}
 	if (!hostname_ok(arg)) {
-		reply(s, "501 5.5.2 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
-		return err(s);
+		sp_reply(s, "501 5.5.2 Syntax: %s hostname", ehlo ? "EHLO" : "HELO");
+		return sp_err(s);
 	}
-	txn_reset(s);
-	set_str(&s->helo, arg);
+	sp_txn_reset(s);
+	sp_set_str(&s->helo, arg);
 	s->esmtp = ehlo;
 	if (!ehlo) {
-		reply(s, "250 %s", c->myhostname);
+		sp_reply(s, "250 %s", c->myhostname);
 		return SMTPD_ACT_READ;
 	}
 	kw[n++] = "PIPELINING";
@@ -279,230 +277,10 @@ static int cmd_helo(smtpd_sess *s, const char *arg, int ehlo)
 		kw[n++] = "CONPERM";
 		kw[n++] = "CONNEG";
 	}
-	reply(s, "250-%s", c->myhostname);
+	sp_reply(s, "250-%s", c->myhostname);
 	for (i = 0; i < n; i++)
-		reply(s, "250%c%s", i == n - 1 ? ' ' : '-', kw[i]);
+		sp_reply(s, "250%c%s", i == n - 1 ? ' ' : '-', kw[i]);
 	return SMTPD_ACT_READ;
-}
-
-/* --- STARTTLS, AUTH -------------------------------------------------------------- */
-
-static int cmd_starttls(smtpd_sess *s, const char *arg)
-{
-	if (*arg) {
-		reply(s, "501 5.5.4 Syntax: STARTTLS");
-		return err(s);
-	}
-	if (s->tls) {
-		reply(s, "554 5.5.1 Error: TLS already active");
-		return err(s);
-	}
-	if (s->conf->tls_level == SMTPD_TLS_NONE) {
-		reply(s, "502 5.5.1 Error: command not implemented");
-		return err(s);
-	}
-	reply(s, "220 2.0.0 Ready to start TLS");
-	/* CVE-2011-0411: nothing received in plaintext may be read as if it came in TLS. */
-	if (s->in.len > 0) {
-		msg_info("%s: discarding %zu bytes of plaintext pipelined after STARTTLS",
-			 s->client, s->in.len);
-		buf_reset(&s->in);
-	}
-	s->state = ST_WAIT_TLS;
-	return SMTPD_ACT_STARTTLS;
-}
-
-void smtpd_proto_tls_started(smtpd_sess *s, const char *info)
-{
-	txn_reset(s);
-	set_str(&s->helo, NULL);
-	s->esmtp = 0;
-	s->tls = 1;
-	str_copy(s->tls_info, sizeof(s->tls_info), info ? info : "");
-	buf_reset(&s->in);
-	s->state = ST_CMD;
-}
-
-/* The outcome of a credentials check (now, or later from the I/O layer). */
-static int auth_finish(smtpd_sess *s, int r, const char *user, const char *mech)
-{
-	s->state = ST_CMD;
-	s->auth_mech = AUTH_NONE;
-	if (r > 0) {
-		set_str(&s->auth_user, user);
-		str_copy(s->auth_method, sizeof(s->auth_method), mech);
-		reply(s, "235 2.7.0 Authentication successful");
-		s->counts[SC_AUTH][0]++;
-		return SMTPD_ACT_READ;
-	}
-	if (r < 0) {
-		reply(s, "454 4.7.0 Temporary authentication failure");
-		return err(s);
-	}
-	msg_warn("%s: SASL %s authentication failed", s->client, mech);
-	s->errors++;
-	if (++s->auth_failures >= s->conf->auth_failure_limit && s->conf->auth_failure_limit > 0)
-		return too_many_errors(s);
-	reply(s, "535 5.7.8 Error: authentication failed");
-	s->pause_ms = s->conf->auth_failure_delay_ms;
-	return s->pause_ms > 0 ? SMTPD_ACT_PAUSE : SMTPD_ACT_READ;
-}
-
-static int auth_result(smtpd_sess *s, const char *user, const char *pass, const char *mech)
-{
-	int r = s->hooks->auth_check ? s->hooks->auth_check(s, user, pass) : 0;
-
-	if (r == SMTPD_AUTH_PENDING) {
-		set_str(&s->auth_login_user, user);	/* the name waits here */
-		str_copy(s->auth_trying, sizeof(s->auth_trying), mech);
-		s->state = ST_WAIT_AUTH;
-		return SMTPD_ACT_AUTH;
-	}
-	return auth_finish(s, r, user, mech);
-}
-
-int smtpd_proto_auth_done(smtpd_sess *s, int result)
-{
-	char *user = s->auth_login_user;
-	int act;
-
-	if (s->state != ST_WAIT_AUTH)
-		msg_panic("%s: auth_done without a pending check", s->client);
-	s->auth_login_user = NULL;
-	act = auth_finish(s, result, user ? user : "", s->auth_trying);
-	free(user);
-	return act;
-}
-
-/* PLAIN (RFC 4616): authzid NUL authcid NUL passwd. */
-static int auth_plain(smtpd_sess *s, const char *b64)
-{
-	char dec[SMTPD_AUTH_LINE_MAX];
-	const char *authz, *user, *pass, *end;
-	long n = smtpd_b64_decode(b64, strlen(b64), dec, sizeof(dec) - 1);
-
-	if (n < 0) {
-		s->state = ST_CMD;
-		reply(s, "501 5.5.2 Cannot decode response");
-		return err(s);
-	}
-	dec[n] = 0;
-	authz = dec;
-	end = dec + n;
-	user = memchr(authz, 0, (size_t)n);
-	pass = user ? memchr(user + 1, 0, (size_t)(end - user - 1)) : NULL;
-	if (!user || !pass || memchr(pass + 1, 0, (size_t)(end - pass - 1))) {
-		s->state = ST_CMD;
-		reply(s, "501 5.5.2 Invalid authentication data");
-		return err(s);
-	}
-	user++;
-	pass++;
-	{
-		/* an authzid other than the user cannot match any hash */
-		int act = auth_result(s, user, *authz && strcmp(authz, user) != 0 ? "\001" : pass,
-				      "PLAIN");
-
-		explicit_bzero(dec, sizeof(dec));
-		return act;
-	}
-}
-
-static int auth_login_step(smtpd_sess *s, const char *b64)
-{
-	char dec[1024];
-	long n = smtpd_b64_decode(b64, strlen(b64), dec, sizeof(dec) - 1);
-
-	if (n < 0 || memchr(dec, 0, (size_t)n)) {
-		s->state = ST_CMD;
-		s->auth_mech = AUTH_NONE;
-		reply(s, "501 5.5.2 Cannot decode response");
-		return err(s);
-	}
-	dec[n] = 0;
-	if (s->auth_mech == AUTH_LOGIN_USER) {
-		set_str(&s->auth_login_user, dec);
-		s->auth_mech = AUTH_LOGIN_PASS;
-		s->state = ST_AUTH;
-		reply(s, "334 UGFzc3dvcmQ6");
-		return SMTPD_ACT_READ;
-	}
-	{
-		char *user = s->auth_login_user ? s->auth_login_user : xstrdup("");
-		int act;
-
-		s->auth_login_user = NULL;
-		act = auth_result(s, user, dec, "LOGIN");
-		explicit_bzero(dec, sizeof(dec));
-		free(user);
-		return act;
-	}
-}
-
-static int cmd_auth(smtpd_sess *s, const char *arg)
-{
-	char mech[32];
-	const char *ir;
-	size_t n = strcspn(arg, " ");
-
-	if (!s->conf->sasl_enable) {
-		reply(s, "503 5.5.1 Error: authentication not enabled");
-		return err(s);
-	}
-	if (!s->tls) {
-		reply(s, "538 5.7.11 Encryption required for requested authentication mechanism");
-		return err(s);
-	}
-	if (!s->esmtp) {
-		reply(s, "503 5.5.1 Error: send EHLO first");
-		return err(s);
-	}
-	if (s->auth_user) {
-		reply(s, "503 5.5.1 Error: already authenticated");
-		return err(s);
-	}
-	if (s->in_mail) {
-		reply(s, "503 5.5.1 Error: MAIL transaction in progress");
-		return err(s);
-	}
-	if (n == 0 || n >= sizeof(mech)) {
-		reply(s, "501 5.5.4 Syntax: AUTH mechanism");
-		return err(s);
-	}
-	memcpy(mech, arg, n);
-	mech[n] = 0;
-	ir = arg[n] ? arg + n + 1 : NULL;
-	if (strcasecmp(mech, "PLAIN") == 0) {
-		if (ir)
-			return auth_plain(s, strcmp(ir, "=") == 0 ? "" : ir);
-		s->auth_mech = AUTH_PLAIN;
-		s->state = ST_AUTH;
-		reply(s, "334 ");
-		return SMTPD_ACT_READ;
-	}
-	if (strcasecmp(mech, "LOGIN") == 0) {
-		s->auth_mech = AUTH_LOGIN_USER;
-		if (ir)
-			return auth_login_step(s, ir);
-		s->state = ST_AUTH;
-		reply(s, "334 VXNlcm5hbWU6");
-		return SMTPD_ACT_READ;
-	}
-	reply(s, "504 5.5.4 Unsupported authentication mechanism");
-	return err(s);
-}
-
-static int auth_continue(smtpd_sess *s, const char *line)
-{
-	if (strcmp(line, "*") == 0) {
-		s->state = ST_CMD;
-		s->auth_mech = AUTH_NONE;
-		reply(s, "501 5.7.0 Authentication aborted");
-		return err(s);
-	}
-	if (s->auth_mech == AUTH_PLAIN)
-		return auth_plain(s, line);
-	return auth_login_step(s, line);
 }
 
 /* --- MAIL, RCPT ------------------------------------------------------------------ */
@@ -515,10 +293,10 @@ static void reply_addr_error(smtpd_sess *s, const char *why, int sender)
 
 	if (why && why[0] >= '4' && why[0] <= '5' && isdigit((unsigned char)why[1]) &&
 	    isdigit((unsigned char)why[2]) && why[3] == ' ') {
-		reply(s, "%s", why);
+		sp_reply(s, "%s", why);
 		return;
 	}
-	reply(s, "501 %s %s%s%s", code, text, why && *why ? ": " : "", why ? why : "");
+	sp_reply(s, "501 %s %s%s%s", code, text, why && *why ? ": " : "", why ? why : "");
 }
 
 static int param_printable_value(const char *v)
@@ -542,13 +320,13 @@ static int mail_params(smtpd_sess *s, const addr_path *p)
 			if (!*v || *end || !isdigit((unsigned char)*v) || errno) {
 				if (errno == ERANGE)
 					goto too_big;
-				reply(s, "501 5.5.4 Bad message size syntax");
+				sp_reply(s, "501 5.5.4 Bad message size syntax");
 				return -1;
 			}
 			if (s->conf->message_size_limit > 0 &&
 			    sz > (unsigned long long)s->conf->message_size_limit) {
 too_big:
-				reply(s, "552 5.3.4 Message size exceeds fixed limit");
+				sp_reply(s, "552 5.3.4 Message size exceeds fixed limit");
 				log_reject(s, "MAIL", "552 5.3.4 Message size exceeds fixed limit", NULL);
 				return -1;
 			}
@@ -557,7 +335,7 @@ too_big:
 			if (strcasecmp(v, "8BITMIME") == 0)
 				s->body_8bit = 1;
 			else if (strcasecmp(v, "7BIT") != 0) {
-				reply(s, "501 5.5.4 Unsupported BODY parameter");
+				sp_reply(s, "501 5.5.4 Unsupported BODY parameter");
 				return -1;
 			}
 		} else if (strcasecmp(name, "RET") == 0) {
@@ -566,31 +344,31 @@ too_big:
 			else if (strcasecmp(v, "HDRS") == 0)
 				s->ret = DSN_RET_HDRS;
 			else {
-				reply(s, "501 5.5.4 Bad RET parameter syntax");
+				sp_reply(s, "501 5.5.4 Bad RET parameter syntax");
 				return -1;
 			}
 		} else if (strcasecmp(name, "ENVID") == 0) {
 			if (!param_printable_value(v) || strlen(v) > 100) {
-				reply(s, "501 5.5.4 Bad ENVID parameter syntax");
+				sp_reply(s, "501 5.5.4 Bad ENVID parameter syntax");
 				return -1;
 			}
-			set_str(&s->envid, v);
+			sp_set_str(&s->envid, v);
 		} else if (strcasecmp(name, "AUTH") == 0) {
 			if (!param_printable_value(v)) {
-				reply(s, "501 5.5.4 Invalid AUTH parameter");
+				sp_reply(s, "501 5.5.4 Invalid AUTH parameter");
 				return -1;
 			}
 		} else if (strcasecmp(name, "CONPERM") == 0 && s->conf->conneg_enable) {
 			if (*v) {
-				reply(s, "501 5.5.4 Bad CONPERM parameter syntax");
+				sp_reply(s, "501 5.5.4 Bad CONPERM parameter syntax");
 				return -1;
 			}
 			s->conperm = 1;
 		} else if (strcasecmp(name, "CONPERM") == 0) {
-			reply(s, "504 5.5.4 CONPERM parameter not supported");
+			sp_reply(s, "504 5.5.4 CONPERM parameter not supported");
 			return -1;
 		} else {
-			reply(s, "555 5.5.4 Unsupported option: %s", name);
+			sp_reply(s, "555 5.5.4 Unsupported option: %s", name);
 			return -1;
 		}
 	}
@@ -603,37 +381,37 @@ static int cmd_mail(smtpd_sess *s, const char *arg)
 	char why[256] = "";
 
 	if (!s->helo) {
-		reply(s, "503 5.5.1 Error: send HELO/EHLO first");
-		return err(s);
+		sp_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		return sp_err(s);
 	}
 	if (s->conf->tls_level == SMTPD_TLS_ENCRYPT && !s->tls) {
-		reply(s, "530 5.7.0 Must issue a STARTTLS command first");
-		return err(s);
+		sp_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		return sp_err(s);
 	}
 	if (s->in_mail) {
-		reply(s, "503 5.5.1 Error: nested MAIL command");
-		return err(s);
+		sp_reply(s, "503 5.5.1 Error: nested MAIL command");
+		return sp_err(s);
 	}
 	if (strncasecmp(arg, "FROM:", 5) != 0) {
-		reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
-		return err(s);
+		sp_reply(s, "501 5.5.4 Syntax: MAIL FROM:<address>");
+		return sp_err(s);
 	}
 	if (addr_parse_sender(arg + 5, &p, why, sizeof(why)) < 0) {
 		reply_addr_error(s, why, 1);
-		return err(s);
+		return sp_err(s);
 	}
 	if (addr_unsafe(p.addr)) {
-		reply(s, "553 5.1.7 Bad sender address syntax");
-		return err(s);
+		sp_reply(s, "553 5.1.7 Bad sender address syntax");
+		return sp_err(s);
 	}
-	set_str(&s->sender, p.addr);
+	sp_set_str(&s->sender, p.addr);
 	if (mail_params(s, &p) < 0) {
-		txn_reset(s);
-		return err(s);
+		sp_txn_reset(s);
+		return sp_err(s);
 	}
 	s->in_mail = 1;
 	s->counts[SC_MAIL][0]++;
-	reply(s, "250 2.1.0 Ok");
+	sp_reply(s, "250 2.1.0 Ok");
 	return SMTPD_ACT_READ;
 }
 
@@ -687,26 +465,26 @@ static int rcpt_params(smtpd_sess *s, const addr_path *p, int *notify, const cha
 
 		if (strcasecmp(name, "NOTIFY") == 0) {
 			if ((*notify = parse_notify(v)) < 0) {
-				reply(s, "501 5.5.4 Bad NOTIFY parameter syntax");
+				sp_reply(s, "501 5.5.4 Bad NOTIFY parameter syntax");
 				return -1;
 			}
 		} else if (strcasecmp(name, "ORCPT") == 0) {
 			if (!orcpt_ok(v)) {
-				reply(s, "501 5.5.4 Bad ORCPT parameter syntax");
+				sp_reply(s, "501 5.5.4 Bad ORCPT parameter syntax");
 				return -1;
 			}
 			*orcpt = v;
 		} else if (strcasecmp(name, "CONNEG") == 0 && s->conf->conneg_enable) {
 			if (*v) {
-				reply(s, "501 5.5.4 Bad CONNEG parameter syntax");
+				sp_reply(s, "501 5.5.4 Bad CONNEG parameter syntax");
 				return -1;
 			}
 			*conneg = 1;
 		} else if (strcasecmp(name, "CONNEG") == 0) {
-			reply(s, "504 5.5.4 CONNEG parameter not supported");
+			sp_reply(s, "504 5.5.4 CONNEG parameter not supported");
 			return -1;
 		} else {
-			reply(s, "555 5.5.4 Unsupported option: %s", name);
+			sp_reply(s, "555 5.5.4 Unsupported option: %s", name);
 			return -1;
 		}
 	}
@@ -742,33 +520,33 @@ static int cmd_rcpt(smtpd_sess *s, const char *arg)
 	buf rej, caps;
 
 	if (!s->in_mail) {
-		reply(s, "503 5.5.1 Error: need MAIL command");
-		return err(s);
+		sp_reply(s, "503 5.5.1 Error: need MAIL command");
+		return sp_err(s);
 	}
 	if (strncasecmp(arg, "TO:", 3) != 0) {
-		reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
-		return err(s);
+		sp_reply(s, "501 5.5.4 Syntax: RCPT TO:<address>");
+		return sp_err(s);
 	}
 	if (addr_parse_recipient(arg + 3, &p, why, sizeof(why)) < 0) {
 		reply_addr_error(s, why, 0);
-		return err(s);
+		return sp_err(s);
 	}
 	if (!p.addr[0] || addr_unsafe(p.addr)) {
-		reply(s, "553 5.1.3 Bad recipient address syntax");
-		return err(s);
+		sp_reply(s, "553 5.1.3 Bad recipient address syntax");
+		return sp_err(s);
 	}
 	if (rcpt_params(s, &p, &notify, &orcpt, &conneg) < 0)
-		return err(s);
+		return sp_err(s);
 	if (s->conf->recipient_limit > 0 && s->nrcpt >= s->conf->recipient_limit) {
-		reply(s, "452 4.5.3 Error: too many recipients");
-		return err(s);
+		sp_reply(s, "452 4.5.3 Error: too many recipients");
+		return sp_err(s);
 	}
 	buf_init(&rej, 1024);
 	if (s->hooks->rcpt_check && s->hooks->rcpt_check(s, &p, &rej) != 0) {
-		reply(s, "%s", rej.len ? buf_str(&rej) : "554 5.7.1 Recipient address rejected");
+		sp_reply(s, "%s", rej.len ? buf_str(&rej) : "554 5.7.1 Recipient address rejected");
 		log_reject(s, "RCPT", rej.len ? buf_str(&rej) : "554 5.7.1", p.addr);
 		buf_free(&rej);
-		return err(s);
+		return sp_err(s);
 	}
 	buf_free(&rej);
 	buf_init(&caps, 0);
@@ -777,7 +555,7 @@ static int cmd_rcpt(smtpd_sess *s, const char *arg)
 		smtpd_conneg_reply(&s->out, "2.1.5 Ok", buf_str(&caps), s->conf->conneg_style);
 		rcpt_add(s, p.addr, orcpt, notify, buf_str(&caps));
 	} else {
-		reply(s, "250 2.1.5 Ok");
+		sp_reply(s, "250 2.1.5 Ok");
 		rcpt_add(s, p.addr, orcpt, notify, NULL);
 	}
 	buf_free(&caps);
@@ -810,23 +588,23 @@ static int cmd_data(smtpd_sess *s, const char *arg)
 	buf r;
 
 	if (*arg) {
-		reply(s, "501 5.5.4 Syntax: DATA");
-		return err(s);
+		sp_reply(s, "501 5.5.4 Syntax: DATA");
+		return sp_err(s);
 	}
 	if (!s->in_mail) {
-		reply(s, "503 5.5.1 Error: need MAIL command");
-		return err(s);
+		sp_reply(s, "503 5.5.1 Error: need MAIL command");
+		return sp_err(s);
 	}
 	if (s->nrcpt == 0) {
-		reply(s, "503 5.5.1 Error: need RCPT command");
-		return err(s);
+		sp_reply(s, "503 5.5.1 Error: need RCPT command");
+		return sp_err(s);
 	}
 	buf_init(&r, 1024);
 	if (s->hooks->msg_begin(s, &r) != 0) {
-		reply(s, "%s", r.len ? buf_str(&r) : "451 4.3.0 Error: queue file write error");
+		sp_reply(s, "%s", r.len ? buf_str(&r) : "451 4.3.0 Error: queue file write error");
 		buf_free(&r);
-		txn_reset(s);
-		return err(s);
+		sp_txn_reset(s);
+		return sp_err(s);
 	}
 	buf_reset(&r);
 	s->data_bad = BAD_NONE;
@@ -838,7 +616,7 @@ static int cmd_data(smtpd_sess *s, const char *arg)
 	smtpd_received(s, &r);
 	content_add(s, r.data, r.len);
 	buf_free(&r);
-	reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	sp_reply(s, "354 End data with <CR><LF>.<CR><LF>");
 	s->state = ST_DATA;
 	return SMTPD_ACT_READ;
 }
@@ -988,10 +766,10 @@ static int data_end(smtpd_sess *s)
 	}
 	s->state = ST_CMD;
 	if (why) {
-		reply(s, "%s", why);
+		sp_reply(s, "%s", why);
 		log_reject(s, "END-OF-MESSAGE", why, NULL);
-		txn_reset(s);
-		return err(s);
+		sp_txn_reset(s);
+		return sp_err(s);
 	}
 	s->state = ST_WAIT_COMMIT;
 	return SMTPD_ACT_COMMIT;
@@ -1008,7 +786,7 @@ void smtpd_proto_commit_done(smtpd_sess *s, int ok)
 	s->state = ST_CMD;
 	s->msg = NULL;		/* the I/O layer has finished with the writer */
 	if (ok) {
-		reply(s, "250 2.0.0 Ok: queued as %s", s->queue_id);
+		sp_reply(s, "250 2.0.0 Ok: queued as %s", s->queue_id);
 		if (s->message_id[0])
 			msg_info("%s: message-id=<%s>", s->queue_id, s->message_id);
 		msg_info("%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)", s->queue_id,
@@ -1018,10 +796,10 @@ void smtpd_proto_commit_done(smtpd_sess *s, int ok)
 		s->junk = 0;
 		s->committed++;
 	} else {
-		reply(s, "451 4.3.0 Error: queue file write error");
+		sp_reply(s, "451 4.3.0 Error: queue file write error");
 		s->errors++;
 	}
-	txn_reset(s);
+	sp_txn_reset(s);
 }
 
 /* --- command dispatch ----------------------------------------------------------- */
@@ -1029,7 +807,7 @@ void smtpd_proto_commit_done(smtpd_sess *s, int ok)
 static int sync_error(smtpd_sess *s, const char *after)
 {
 	msg_info("improper command pipelining after %s from %s", after, s->client);
-	reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
+	sp_reply(s, "554 5.5.0 Error: SMTP protocol synchronization");
 	s->state = ST_CLOSED;
 	return SMTPD_ACT_CLOSE;
 }
@@ -1054,35 +832,35 @@ static int dispatch(smtpd_sess *s, const cmd_def *c, const char *arg)
 	switch (c->counter) {
 	case SC_HELO: act = cmd_helo(s, arg, 0); break;
 	case SC_EHLO: act = cmd_helo(s, arg, 1); break;
-	case SC_STARTTLS: act = cmd_starttls(s, arg); break;
-	case SC_AUTH: return cmd_auth(s, arg);		/* counts itself on success */
+	case SC_STARTTLS: act = sp_cmd_starttls(s, arg); break;
+	case SC_AUTH: return sp_cmd_auth(s, arg);		/* counts itself on success */
 	case SC_MAIL: return cmd_mail(s, arg);
 	case SC_RCPT: return cmd_rcpt(s, arg);
 	case SC_DATA: return cmd_data(s, arg);		/* counted when queued */
 	case SC_RSET:
 		if (*arg) {
-			reply(s, "501 5.5.4 Syntax: RSET");
-			return err(s);
+			sp_reply(s, "501 5.5.4 Syntax: RSET");
+			return sp_err(s);
 		}
-		txn_reset(s);
-		reply(s, "250 2.0.0 Ok");
+		sp_txn_reset(s);
+		sp_reply(s, "250 2.0.0 Ok");
 		s->counts[SC_RSET][0]++;
 		return SMTPD_ACT_READ;
 	case SC_NOOP:
-		reply(s, "250 2.0.0 Ok");
+		sp_reply(s, "250 2.0.0 Ok");
 		s->counts[SC_NOOP][0]++;
 		return SMTPD_ACT_READ;
 	case SC_VRFY:
-		reply(s, "502 5.5.1 VRFY command is disabled");
-		return err(s);
+		sp_reply(s, "502 5.5.1 VRFY command is disabled");
+		return sp_err(s);
 	case SC_QUIT:
-		reply(s, "221 2.0.0 Bye");
+		sp_reply(s, "221 2.0.0 Bye");
 		s->counts[SC_QUIT][0]++;
 		s->state = ST_CLOSED;
 		return SMTPD_ACT_CLOSE;
 	default:
-		reply(s, "502 5.5.2 Error: command not recognized");
-		return err(s);
+		sp_reply(s, "502 5.5.2 Error: command not recognized");
+		return sp_err(s);
 	}
 	return act;
 }
@@ -1110,19 +888,19 @@ static int command(smtpd_sess *s, char *line, size_t len, int pending)
 	s->counts[c->counter][1]++;
 	if (forbidden_command(line, vlen)) {
 		msg_warn("non-SMTP command from %s: %.100s", s->client, line);
-		reply(s, "221 2.7.0 Error: I can break rules, too. Goodbye.");
+		sp_reply(s, "221 2.7.0 Error: I can break rules, too. Goodbye.");
 		s->state = ST_CLOSED;
 		return SMTPD_ACT_CLOSE;
 	}
 	if (len + 2 > SMTPD_CMD_MAX && c->counter != SC_AUTH) {
-		reply(s, "500 5.5.2 Error: line too long");
-		return err(s);
+		sp_reply(s, "500 5.5.2 Error: line too long");
+		return sp_err(s);
 	}
 	/* NOOP, RSET, VRFY: junk that a client may only send so often (Postfix's
 	 * smtpd_junk_command_limit); the counter resets when a message is queued. */
 	if ((c->counter == SC_NOOP || c->counter == SC_RSET || c->counter == SC_VRFY) &&
 	    s->conf->junk_command_limit > 0 && ++s->junk > s->conf->junk_command_limit)
-		return too_many_errors(s);
+		return sp_too_many_errors(s);
 	if (pending && s->conf->forbid_unauth_pipelining && c->counter != SC_QUIT &&
 	    c->counter != SC_STARTTLS && (c->last || !s->esmtp))
 		return sync_error(s, c->name ? c->name : "unknown command");
@@ -1158,11 +936,11 @@ static int command_line(smtpd_sess *s, buf *line, int bare_lf)
 	size_t i;
 
 	if (s->conf->hard_error_limit > 0 && s->errors >= s->conf->hard_error_limit)
-		return too_many_errors(s);
+		return sp_too_many_errors(s);
 	if (bare_lf && s->conf->line_policy == SMTPD_LINES_REJECT) {
-		reply(s, "550 5.5.2 %s Error: bare <LF> received", s->conf->myhostname);
+		sp_reply(s, "550 5.5.2 %s Error: bare <LF> received", s->conf->myhostname);
 		msg_info("%s: reject: bare <LF> received from %s", "NOQUEUE", s->client);
-		return err(s);
+		return sp_err(s);
 	}
 	for (i = 0; i < line->len; i++) {
 		unsigned char c = (unsigned char)line->data[i];
@@ -1172,22 +950,22 @@ static int command_line(smtpd_sess *s, buf *line, int bare_lf)
 				s->state = ST_CMD;
 				s->auth_mech = AUTH_NONE;
 			}
-			reply(s, "500 5.5.2 Error: bad syntax");
-			return err(s);
+			sp_reply(s, "500 5.5.2 Error: bad syntax");
+			return sp_err(s);
 		}
 	}
 	if (s->state == ST_AUTH) {
 		if (line->len > SMTPD_AUTH_LINE_MAX) {
 			s->state = ST_CMD;
 			s->auth_mech = AUTH_NONE;
-			reply(s, "500 5.5.6 Authentication Exchange line is too long");
-			return err(s);
+			sp_reply(s, "500 5.5.6 Authentication Exchange line is too long");
+			return sp_err(s);
 		}
-		return auth_continue(s, buf_str(line));
+		return sp_auth_continue(s, buf_str(line));
 	}
 	if (line->len > SMTPD_AUTH_LINE_MAX) {
-		reply(s, "500 5.5.6 Authentication Exchange line is too long");
-		return err(s);
+		sp_reply(s, "500 5.5.6 Authentication Exchange line is too long");
+		return sp_err(s);
 	}
 	return command(s, line->data ? line->data : (char *)"", line->len, s->in.len > 0);
 }
@@ -1230,7 +1008,7 @@ int smtpd_proto_run(smtpd_sess *s)
 			act = data_end(s);
 			if (act == SMTPD_ACT_COMMIT && s->in.len > 0 && !s->esmtp &&
 			    s->conf->forbid_unauth_pipelining) {
-				txn_reset(s);
+				sp_txn_reset(s);
 				act = sync_error(s, "END-OF-MESSAGE");
 			}
 			if (act != SMTPD_ACT_READ)
@@ -1243,7 +1021,7 @@ int smtpd_proto_run(smtpd_sess *s)
 			break;
 		}
 		if (r < 0) {
-			reply(s, "500 5.5.2 Error: line too long");
+			sp_reply(s, "500 5.5.2 Error: line too long");
 			msg_info("line too long from %s; closing", s->client);
 			s->state = ST_CLOSED;
 			act = SMTPD_ACT_CLOSE;
@@ -1260,18 +1038,18 @@ int smtpd_proto_run(smtpd_sess *s)
 void smtpd_proto_timeout(smtpd_sess *s)
 {
 	msg_info("timeout after %s from %s", smtpd_proto_stage(s), s->client);
-	reply(s, "421 4.4.2 %s Error: timeout exceeded", s->conf->myhostname);
+	sp_reply(s, "421 4.4.2 %s Error: timeout exceeded", s->conf->myhostname);
 	if (s->msg && s->state != ST_WAIT_COMMIT)
-		txn_reset(s);
+		sp_txn_reset(s);
 	s->state = ST_CLOSED;
 }
 
 void smtpd_proto_shutdown(smtpd_sess *s)
 {
-	reply(s, "421 4.3.2 %s Service shutting down, closing transmission channel",
+	sp_reply(s, "421 4.3.2 %s Service shutting down, closing transmission channel",
 	      s->conf->myhostname);
 	if (s->msg && s->state != ST_WAIT_COMMIT)
-		txn_reset(s);
+		sp_txn_reset(s);
 	s->state = ST_CLOSED;
 }
 
