@@ -76,7 +76,7 @@ static void check_dir(const char *path, int must_exist)
 static void check_folders(void)
 {
 	static const char *const states[] = {
-		"tmp", "incoming", "active", "deferred", "hold", "corrupt", "defer", "private",
+		"tmp", "incoming", "active", "deferred", "hold", "corrupt", "defer", "free", "private",
 		"public",
 	};
 	const char *q = conf_str("queue_directory");

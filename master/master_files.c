@@ -136,7 +136,7 @@ static int master_owned_dir(const char *path, mode_t mode, char *err, size_t err
 int master_make_dirs(char *err, size_t errlen)
 {
 	static const char *const states[] = {
-		"tmp", "incoming", "active", "deferred", "hold", "corrupt", "defer",
+		"tmp", "incoming", "active", "deferred", "hold", "corrupt", "defer", "free",
 		"private",
 	};
 	const char *q = conf_str("queue_directory");

@@ -19,13 +19,14 @@
 #include <unistd.h>
 
 #include "mail/queue.h"
+#include "mail/queue_recycle.h"
 #include "mail/queue_crash.h"
 #include "mail/queue_rec.h"
 #include "util/buf.h"
 #include "util/msg.h"
 
 static const char *const queue_dirs[] = {
-	Q_TMP, Q_INCOMING, Q_ACTIVE, Q_DEFERRED, Q_HOLD, Q_CORRUPT, Q_DEFER_LOG,
+	Q_TMP, Q_INCOMING, Q_ACTIVE, Q_DEFERRED, Q_HOLD, Q_CORRUPT, Q_DEFER_LOG, Q_FREE,
 	"public", "private", NULL
 };
 
@@ -219,7 +220,8 @@ int queue_remove(const char *queue_dir, const char *id, const char *state)
 	}
 	if (queue_path(path, sizeof(path), queue_dir, state, id) < 0)
 		return -1;
-	if (unlink(path) < 0)
+	/* emptied into free/ for the next producer; unlinked when the pool is full */
+	if (queue_recycle_put(queue_dir, path) < 0 && (errno == ENOENT || unlink(path) < 0))
 		return -1;
 	/* The delay reasons belong to the message: drop them with it. */
 	if (strcmp(state, Q_DEFER_LOG) != 0
@@ -288,5 +290,6 @@ int queue_recover(const char *queue_dir, int max_age)
 	if (moved > 0 && queue_sync_dir(queue_dir, Q_INCOMING) < 0)
 		msg_warn("fsync %s/%s: %s", queue_dir, Q_INCOMING, strerror(errno));
 	recover_tmp(queue_dir, max_age);
+	queue_recycle_recover(queue_dir, max_age);
 	return moved;
 }

@@ -3,7 +3,8 @@
  *
  * Layout under queue_directory: tmp/ incoming/ active/ deferred/ hold/ corrupt/
  * (message files, one per message, named by queue ID), defer/ (per-message delay
- * reasons, text, written by qmgr), public/ (the qmgr trigger), private/ (agent sockets).
+ * reasons, text, written by qmgr), free/ (emptied files for reuse: queue_recycle.h),
+ * public/ (the qmgr trigger), private/ (agent sockets).
  *
  * Contract:
  *  - A queue file is written in tmp/, fsynced, renamed into incoming/ and the directory
@@ -103,7 +104,7 @@ int qw_finish(qwriter *w);
 int qw_sync(qwriter *w);
 int qw_publish(qwriter *w);
 int queue_sync_dir(const char *queue_dir, const char *state);
-void qw_abort(qwriter *w);		/* unlink the tmp file */
+void qw_abort(qwriter *w);		/* the tmp file emptied into free/, or unlinked */
 /* Recovery for producers that batch: publish the complete, fsynced tmp/ file of queue
  * ID id that a crashed process left unpublished. 1 published, 0 no such tmp file (it was
  * published, or never written), -1 error (a partial file is left for queue_recover). */
@@ -131,6 +132,7 @@ void qf_close(qfile *qf);
 /* --- state moves ----------------------------------------------------------- */
 /* rename queue_dir/from/id -> queue_dir/to/id. -1 with errno (ENOENT = lost a race). */
 int queue_move(const char *queue_dir, const char *id, const char *from, const char *to);
+/* Remove a message: its file is emptied into free/ (or unlinked), defer/ID unlinked. */
 int queue_remove(const char *queue_dir, const char *id, const char *state);
 /* Build "queue_dir/state/id" into path. */
 int queue_path(char *path, size_t size, const char *queue_dir, const char *state,

@@ -25,6 +25,7 @@
 #include "mail/queue.h"
 #include "mail/queue_crash.h"
 #include "mail/queue_rec.h"
+#include "mail/queue_recycle.h"
 #include "util/buf.h"
 #include "util/msg.h"
 
@@ -35,6 +36,7 @@ enum qw_state { QW_OPEN, QW_ENVELOPE, QW_FINISHED, QW_SYNCED, QW_PUBLISHED, QW_D
 
 struct qwriter {
 	char id[QUEUE_ID_LEN + 1];
+	char queue_dir[PATH_MAX];
 	char tmp_path[PATH_MAX];
 	char dst_path[PATH_MAX];
 	int fd;
@@ -69,7 +71,10 @@ qwriter *qw_create(const char *queue_dir, char *err, size_t errlen)
 		queue_id_stamp_name(name, stamp);
 		if (queue_path(w->tmp_path, sizeof(w->tmp_path), queue_dir, Q_TMP, name) < 0)
 			break;
-		w->fd = open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		/* a recycled file when free/ has one: no inode to allocate */
+		w->fd = queue_recycle_take(queue_dir, w->tmp_path);
+		if (w->fd < 0)
+			w->fd = open(w->tmp_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (w->fd < 0 && (errno != EEXIST || tries > 100))
 			break;
 	}
@@ -87,6 +92,13 @@ qwriter *qw_create(const char *queue_dir, char *err, size_t errlen)
 	}
 	queue_id_format(w->id, stamp, st.st_ino);
 	if (queue_path(w->dst_path, sizeof(w->dst_path), queue_dir, Q_INCOMING, w->id) < 0) {
+		snprintf(err, errlen, "%s: path too long", queue_dir);
+		unlink(w->tmp_path);
+		close(w->fd);
+		free(w);
+		return NULL;
+	}
+	if (str_ncopy(w->queue_dir, sizeof(w->queue_dir), queue_dir, strlen(queue_dir)) < 0) {
 		snprintf(err, errlen, "%s: path too long", queue_dir);
 		unlink(w->tmp_path);
 		close(w->fd);
@@ -360,7 +372,8 @@ fail:
 
 void qw_abort(qwriter *w)
 {
-	if (w->state != QW_PUBLISHED && w->state != QW_DEAD)
+	if (w->state != QW_PUBLISHED && w->state != QW_DEAD &&
+	    queue_recycle_put(w->queue_dir, w->tmp_path) < 0)
 		unlink(w->tmp_path);
 	if (w->fd >= 0)
 		close(w->fd);

@@ -82,7 +82,7 @@ class MasterTest(unittest.TestCase):
             self.assertIn(g["pid"], kids)
             sock = os.path.join(inst.queue, "private", "echo")
             self.assertTrue(os.path.exists(sock))
-            for state in ("tmp", "incoming", "active", "deferred", "hold", "corrupt"):
+            for state in ("tmp", "incoming", "active", "deferred", "hold", "corrupt", "free"):
                 self.assertTrue(os.path.isdir(os.path.join(inst.queue, state)), state)
             s = socket.socket(socket.AF_UNIX)
             s.connect(sock)
