@@ -16,6 +16,8 @@
  * Lookups may run in several threads at once (a lock guards the lazy caches);
  * config_load()/config_override() are for start-up, before threads exist.
  *
+ * Editing main.cf (config_edit) is in config_edit.c.
+ *
  * Computed defaults: an empty myhostname is gethostname(); an empty mydomain is
  * myhostname without its first label ("localdomain" when it has no dot).
  */
@@ -33,6 +35,7 @@
 #include <unistd.h>
 
 #include "mail/config.h"
+#include "mail/config_impl.h"
 #include "util/buf.h"
 #include "util/msg.h"
 
@@ -117,6 +120,13 @@ static conf_slot *conf_find(const char *name)
 	return conf_find_len(name, strlen(name));
 }
 
+const conf_param *conf_param_of(const char *name)
+{
+	const conf_slot *s = conf_find(name);
+
+	return s ? s->param : NULL;
+}
+
 static conf_slot *conf_declared(const char *name)
 {
 	conf_slot *s = conf_find(name);
@@ -195,7 +205,7 @@ static const char *conf_raw_slot(const conf_slot *s)
 
 static int conf_value(conf_slot *s, buf *out, conf_stack *st, char *err, size_t errlen);
 
-static int conf_is_name_char(int c)
+int conf_is_name_char(int c)
 {
 	return isalnum(c) || c == '_';
 }
@@ -454,18 +464,12 @@ static int conf_parse_size(const char *v, long long *out, char *err, size_t errl
 	return 0;
 }
 
-/* Check that the expanded value of s fits its type. */
-static int conf_check(conf_slot *s, char *err, size_t errlen)
+int conf_check_typed(const conf_param *p, const char *v, char *err, size_t errlen)
 {
-	const char *v = conf_get(s, err, errlen);
 	long long ll;
 	int b;
 
-	if (!v)
-		return -1;
-	if (!s->param)
-		return 0;
-	switch (s->param->type) {
+	switch (p->type) {
 	case CONF_INT:
 		return conf_parse_int(v, &ll, err, errlen);
 	case CONF_BOOL:
@@ -479,9 +483,19 @@ static int conf_check(conf_slot *s, char *err, size_t errlen)
 	}
 }
 
+/* Check that the expanded value of s fits its type. */
+static int conf_check(conf_slot *s, char *err, size_t errlen)
+{
+	const char *v = conf_get(s, err, errlen);
+
+	if (!v)
+		return -1;
+	return s->param ? conf_check_typed(s->param, v, err, errlen) : 0;
+}
+
 /* ---- main.cf reading ---------------------------------------------------------- */
 
-static int conf_read_file(const char *path, buf *text, char *err, size_t errlen)
+int conf_read_file(const char *path, buf *text, char *err, size_t errlen)
 {
 	char tmp[8192];
 	ssize_t n;
@@ -863,163 +877,4 @@ const char *conf_raw(const char *name)
 const char *config_directory(void)
 {
 	return cf.dir ? cf.dir : CONF_DEFAULT_DIR;
-}
-
-/* ---- editing main.cf ---------------------------------------------------------- */
-
-/* Check a value before it goes into the file; values with $ are checked at load. */
-static int conf_edit_check(const char *name, const char *value, char *err, size_t errlen)
-{
-	const conf_slot *s;
-	char why[256];
-	long long ll;
-	int b, rc = 0;
-	const char *c;
-
-	for (c = name; *c; c++)
-		if (!conf_is_name_char((unsigned char)*c))
-			break;
-	if (!*name || *c) {
-		snprintf(err, errlen, "bad parameter name \"%s\"", name);
-		return -1;
-	}
-	if (value && strpbrk(value, "\r\n")) {
-		snprintf(err, errlen, "parameter %s: value must be one line", name);
-		return -1;
-	}
-	s = conf_find(name);
-	if (!s || !s->param) {
-		snprintf(err, errlen, "unknown parameter %s", name);
-		return -1;
-	}
-	if (!value || strchr(value, '$'))
-		return 0;
-	switch (s->param->type) {
-	case CONF_INT: rc = conf_parse_int(value, &ll, why, sizeof(why)); break;
-	case CONF_BOOL: rc = conf_parse_bool(value, &b, why, sizeof(why)); break;
-	case CONF_TIME: rc = conf_parse_time(value, &ll, why, sizeof(why)); break;
-	case CONF_SIZE: rc = conf_parse_size(value, &ll, why, sizeof(why)); break;
-	default: break;
-	}
-	if (rc < 0)
-		snprintf(err, errlen, "parameter %s: %s", name, why);
-	return rc;
-}
-
-/* Does the logical line starting at s define name? */
-static int conf_defines(const char *s, const char *name)
-{
-	size_t len = strlen(name);
-
-	if (strncmp(s, name, len) != 0)
-		return 0;
-	s += len;
-	while (*s == ' ' || *s == '\t')
-		s++;
-	return *s == '=';
-}
-
-/* Rebuild main.cf: the first definition of name becomes "name = value" (continuation
- * lines dropped), later ones go; comments, blank lines and order stay. An absent name
- * is appended. value NULL removes the parameter. */
-static void conf_edit_text(const char *text, const char *name, const char *value, buf *out)
-{
-	const char *s = text, *nl;
-	int skipping = 0, done = 0;
-
-	for (; *s; s = *nl ? nl + 1 : nl) {
-		nl = strchr(s, '\n');
-		if (!nl)
-			nl = s + strlen(s);
-		if (skipping) {
-			const char *c = s;
-
-			while (c < nl && isspace((unsigned char)*c))
-				c++;
-			if (c > s && c < nl && *c != '#')
-				continue;	/* continuation of the replaced definition */
-			if (c == s && c < nl && *c != '#')
-				skipping = 0;	/* a new logical line */
-		}
-		if (conf_defines(s, name)) {
-			skipping = 1;
-			if (!done && value)
-				buf_printf(out, "%s = %s\n", name, value);
-			done = 1;
-			continue;
-		}
-		buf_append(out, s, (size_t)(nl - s));
-		buf_append_char(out, '\n');
-	}
-	if (!done && value) {
-		if (out->len && out->data[out->len - 1] != '\n')
-			buf_append_char(out, '\n');
-		buf_printf(out, "%s = %s\n", name, value);
-	}
-}
-
-static int conf_write_file(const char *path, const buf *data, char *err, size_t errlen)
-{
-	char tmp[PATH_MAX];
-	struct stat st;
-	mode_t mode = 0644;
-	size_t off = 0;
-	ssize_t w;
-	int fd;
-
-	if (stat(path, &st) == 0)
-		mode = st.st_mode & 07777;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp)) {
-		snprintf(err, errlen, "path too long");
-		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		snprintf(err, errlen, "create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	while (off < data->len) {
-		w = write(fd, data->data + off, data->len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	if (off < data->len || fsync(fd) < 0 || fchmod(fd, mode) < 0 || close(fd) < 0) {
-		snprintf(err, errlen, "write %s: %s", tmp, strerror(errno));
-		if (off < data->len)
-			close(fd);
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) < 0) {
-		snprintf(err, errlen, "rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-int config_edit(const char *config_dir, const char *name, const char *value,
-		char *err, size_t errlen)
-{
-	char path[PATH_MAX];
-	buf text, out;
-	int rc;
-
-	if (conf_edit_check(name, value, err, errlen) < 0)
-		return -1;
-	if (snprintf(path, sizeof(path), "%s/main.cf", config_dir) >= (int)sizeof(path)) {
-		snprintf(err, errlen, "config directory name too long");
-		return -1;
-	}
-	if (conf_read_file(path, &text, err, errlen) < 0)
-		return -1;
-	buf_init(&out, 0);
-	conf_edit_text(buf_str(&text), name, value, &out);
-	buf_free(&text);
-	rc = conf_write_file(path, &out, err, errlen);
-	buf_free(&out);
-	return rc;
 }
