@@ -6,9 +6,10 @@
  * the engine is waiting on. The sender falls back one speed on FTT or RTN, repeats
  * an unanswered command `tries` times (T4), sends PPR'd frames again (4 PPRs, then
  * CTC at a lower speed; after two CTCs the call fails), answers RNR with RR within T5.
- * The receiver answers every command from a single dispatcher, so a repeated command
- * (our response was lost) gets the same response again; after MCF to EOP it waits T2
- * for DCN and then hangs up anyway (a peer that never sends DCN does not hang the call).
+ * The receiver (t30_rx.c) answers every command from a single dispatcher, so a
+ * repeated command (our response was lost) gets the same response again; after MCF to
+ * EOP it waits T2 for DCN and then hangs up anyway (a peer that never sends DCN does
+ * not hang the call). The state both share is in t30_impl.h.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,64 +19,11 @@
 #include "t30.h"
 #include "util/msg.h"
 
-#define ECM_MAX_FRAMES 256
-#define PAGE_LIMIT (32u * 1024 * 1024)
-
-enum {
-	/* sender */
-	S_WAIT_DIS, S_SENT_DCS, S_SENT_TCF, S_WAIT_CFR, S_SENT_PAGE, S_SENT_PPM,
-	S_WAIT_PPM_RESP, S_SENT_BLOCK, S_SENT_PPS, S_WAIT_PPS_RESP, S_SENT_RR,
-	S_WAIT_RR_RESP, S_SENT_CTC, S_WAIT_CTR, S_SENT_DCN,
-	/* receiver */
-	R_SENT_DIS, R_WAIT_CMD, R_RX_TCF, R_SENT_RESP, R_RX_PAGE, R_SENT_DCN,
-	/* both */
-	X_DONE
-};
-
-/* what the receiver does after its response has gone out */
-enum { AFTER_CMD, AFTER_PAGE, AFTER_DCN_WAIT, AFTER_DIS_WAIT, AFTER_HANGUP };
-
-struct t30 {
-	t30_config cfg;
-	t30_doc doc;
-	t30_result res;
-	int state;
-	int x;			/* X bit: we received a DIS */
-	long long now, t1_deadline, t5_deadline;
-	int tries;
-	t30_params p;
-	int have_params;
-	t30_frame out[T30_MAX_BURST];
-	size_t nout;
-	t30_action act;
-	/* sender */
-	int page;		/* 0-based page being sent */
-	int ppm;		/* MPS/EOP for the current page */
-	int rtn_count;
-	buf pagebuf;		/* the current page, coded, for non-ECM padded */
-	buf tcf;
-	/* ECM (both sides) */
-	t30_frame *ecm;		/* ECM_MAX_FRAMES + 3 frames to send */
-	size_t necm;
-	size_t block_off;	/* sender: offset of the current block in pagebuf */
-	int block;		/* block number within the page */
-	int block_frames;	/* frames in the current block */
-	uint8_t resend[32];	/* sender: frames still to send (bitmap) */
-	int ppr_count, ctc_count;
-	/* receiver */
-	int after;		/* AFTER_* */
-	int rx_page_pending;	/* non-ECM page data waiting for its post-page command */
-	int16_t rx_len[ECM_MAX_FRAMES];
-	uint8_t (*rx_frames)[256];
-	int last_page_no, last_block_no;	/* last committed ECM block */
-	int rx_pages;
-	int dis_sent;
-};
+#include "t30_impl.h"
 
 /* ---------------------------------------------------------------- helpers --- */
 
-static void trace(t30 *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void trace(t30 *s, const char *fmt, ...)
+void t30_trace(t30 *s, const char *fmt, ...)
 {
 	if (!s->cfg.trace)
 		return;
@@ -87,7 +35,7 @@ static void trace(t30 *s, const char *fmt, ...)
 	s->cfg.trace(s->cfg.trace_ctx, line);
 }
 
-static void frame_set(t30_frame *f, uint8_t fcf, const uint8_t *fif, size_t n)
+void t30_frame_set(t30_frame *f, uint8_t fcf, const uint8_t *fif, size_t n)
 {
 	if (n > T30_MAX_FRAME - 3)
 		n = T30_MAX_FRAME - 3;
@@ -99,19 +47,19 @@ static void frame_set(t30_frame *f, uint8_t fcf, const uint8_t *fif, size_t n)
 	f->len = 3 + n;
 }
 
-static void out_reset(t30 *s) { s->nout = 0; }
+void t30_out_reset(t30 *s) { s->nout = 0; }
 
-static void out_add(t30 *s, uint8_t fcf, const uint8_t *fif, size_t n)
+void t30_out_add(t30 *s, uint8_t fcf, const uint8_t *fif, size_t n)
 {
 	if (s->nout < T30_MAX_BURST)
-		frame_set(&s->out[s->nout++], fcf, fif, n);
+		t30_frame_set(&s->out[s->nout++], fcf, fif, n);
 }
 
-static t30_action act_tx_hdlc(t30 *s, int silence_ms)
+t30_action t30_act_tx_hdlc(t30 *s, int silence_ms)
 {
 	for (size_t i = 0; i < s->nout; i++) {
 		s->out[i].b[1] = (i + 1 == s->nout) ? T30_CTL_FINAL : T30_CTL;
-		trace(s, "-> %s%s", t30_fcf_name(s->out[i].b[2]),
+		t30_trace(s, "-> %s%s", t30_fcf_name(s->out[i].b[2]),
 		      s->out[i].b[2] == T30_DIS || (s->out[i].b[2] & 0xFE) == T30_DCS ? " (caps)" : "");
 	}
 	memset(&s->act, 0, sizeof(s->act));
@@ -122,7 +70,7 @@ static t30_action act_tx_hdlc(t30 *s, int silence_ms)
 	return s->act;
 }
 
-static t30_action act_rx_hdlc(t30 *s, int timeout_ms)
+t30_action t30_act_rx_hdlc(t30 *s, int timeout_ms)
 {
 	memset(&s->act, 0, sizeof(s->act));
 	s->act.type = T30_ACT_RX_HDLC;
@@ -130,7 +78,7 @@ static t30_action act_rx_hdlc(t30 *s, int timeout_ms)
 	return s->act;
 }
 
-static t30_action act_data(t30 *s, t30_act_type type, int mod, int hdlc, int timeout_ms)
+t30_action t30_act_data(t30 *s, t30_act_type type, int mod, int hdlc, int timeout_ms)
 {
 	memset(&s->act, 0, sizeof(s->act));
 	s->act.type = type;
@@ -140,13 +88,13 @@ static t30_action act_data(t30 *s, t30_act_type type, int mod, int hdlc, int tim
 	return s->act;
 }
 
-static t30_action finish(t30 *s, t30_result_code code, const char *text)
+t30_action t30_finish(t30 *s, t30_result_code code, const char *text)
 {
 	if (s->res.code == T30_OK || code != T30_OK)
 		s->res.code = code;
 	if (!s->res.text || code != T30_OK)
 		s->res.text = text;
-	trace(s, "end: %s (%s)", t30_result_name(s->res.code), s->res.text);
+	t30_trace(s, "end: %s (%s)", t30_result_name(s->res.code), s->res.text);
 	s->state = X_DONE;
 	memset(&s->act, 0, sizeof(s->act));
 	s->act.type = T30_ACT_HANGUP;
@@ -154,18 +102,18 @@ static t30_action finish(t30 *s, t30_result_code code, const char *text)
 }
 
 /* Send DCN, then hang up with code. */
-static t30_action send_dcn(t30 *s, t30_result_code code, const char *text)
+t30_action t30_send_dcn(t30 *s, t30_result_code code, const char *text)
 {
 	s->res.code = code;
 	s->res.text = text;
-	out_reset(s);
-	out_add(s, (uint8_t)(T30_DCN | s->x), NULL, 0);
+	t30_out_reset(s);
+	t30_out_add(s, (uint8_t)(T30_DCN | s->x), NULL, 0);
 	s->state = s->cfg.sending ? S_SENT_DCN : R_SENT_DCN;
-	return act_tx_hdlc(s, 75);
+	return t30_act_tx_hdlc(s, 75);
 }
 
 /* The final frame of a burst, or NULL. */
-static const t30_frame *final_frame(const t30_event *ev)
+const t30_frame *t30_final_frame(const t30_event *ev)
 {
 	for (size_t i = 0; i < ev->nframes; i++)
 		if (ev->frames[i].len >= 3 && ev->frames[i].b[1] == T30_CTL_FINAL)
@@ -174,9 +122,9 @@ static const t30_frame *final_frame(const t30_event *ev)
 		       ? &ev->frames[ev->nframes - 1] : NULL;
 }
 
-static int fcf_of(const t30_frame *f) { return f ? f->b[2] : -1; }
+int t30_fcf_of(const t30_frame *f) { return f ? f->b[2] : -1; }
 
-static void params_note(t30 *s)
+void t30_params_note(t30 *s)
 {
 	s->res.bps = t30_rates[s->p.rate].bps;
 	s->res.coding = s->p.coding;
@@ -190,22 +138,22 @@ static t30_action tx_send_dcs(t30 *s)
 {
 	uint8_t fif[16], id[T30_ID_LEN];
 	int n = t30_dcs_encode(&s->p, fif, sizeof(fif));
-	out_reset(s);
+	t30_out_reset(s);
 	if (s->cfg.ident && *s->cfg.ident) {
 		t30_ident_encode(s->cfg.ident, id);
-		out_add(s, (uint8_t)(T30_TSI | s->x), id, T30_ID_LEN);
+		t30_out_add(s, (uint8_t)(T30_TSI | s->x), id, T30_ID_LEN);
 	}
 	if (s->cfg.subaddr && *s->cfg.subaddr && s->res.remote.subaddr) {
 		t30_ident_encode(s->cfg.subaddr, id);
-		out_add(s, (uint8_t)(T30_SUB | s->x), id, T30_ID_LEN);
+		t30_out_add(s, (uint8_t)(T30_SUB | s->x), id, T30_ID_LEN);
 	}
-	out_add(s, (uint8_t)(T30_DCS | s->x), fif, (size_t)n);
-	params_note(s);
-	trace(s, "DCS: %d bit/s %s%s%s scan=%dms", t30_rates[s->p.rate].bps,
+	t30_out_add(s, (uint8_t)(T30_DCS | s->x), fif, (size_t)n);
+	t30_params_note(s);
+	t30_trace(s, "DCS: %d bit/s %s%s%s scan=%dms", t30_rates[s->p.rate].bps,
 	      t30_coding_name(s->p.coding), s->p.fine ? " fine" : "", s->p.ecm ? " ECM" : "",
 	      s->p.scan_ms);
 	s->state = S_SENT_DCS;
-	return act_tx_hdlc(s, 75);
+	return t30_act_tx_hdlc(s, 75);
 }
 
 static t30_action tx_send_tcf(t30 *s)
@@ -215,7 +163,7 @@ static t30_action tx_send_tcf(t30 *s)
 	buf_reset(&s->tcf);
 	for (size_t i = 0; i < n; i++)
 		buf_append_char(&s->tcf, 0);
-	t30_action a = act_data(s, T30_ACT_TX_DATA, r->cls1_long, 0, 0);
+	t30_action a = t30_act_data(s, T30_ACT_TX_DATA, r->cls1_long, 0, 0);
 	a.silence_ms = 75;
 	a.data = (const uint8_t *)s->tcf.data;
 	a.len = s->tcf.len;
@@ -269,12 +217,12 @@ static t30_action tx_send_block(t30 *s)
 		fif[0] = (uint8_t)i;
 		memset(fif + 1, 0, fs);		/* the last frame is padded with zeros */
 		memcpy(fif + 1, s->pagebuf.data + off, n);
-		frame_set(&s->ecm[s->necm++], T30_FCD, fif, 1 + fs);
+		t30_frame_set(&s->ecm[s->necm++], T30_FCD, fif, 1 + fs);
 	}
 	for (int i = 0; i < 3; i++)
-		frame_set(&s->ecm[s->necm++], (uint8_t)(T30_RCP | s->x), NULL, 0);
-	trace(s, "-> block %d of page %d: %zu frames", s->block, s->page + 1, s->necm - 3);
-	t30_action a = act_data(s, T30_ACT_TX_DATA, t30_rates[s->p.rate].cls1_short, 1, 0);
+		t30_frame_set(&s->ecm[s->necm++], (uint8_t)(T30_RCP | s->x), NULL, 0);
+	t30_trace(s, "-> block %d of page %d: %zu frames", s->block, s->page + 1, s->necm - 3);
+	t30_action a = t30_act_data(s, T30_ACT_TX_DATA, t30_rates[s->p.rate].cls1_short, 1, 0);
 	a.frames = s->ecm;
 	a.nframes = s->necm;
 	s->act = a;
@@ -308,18 +256,18 @@ static int block_is_last(t30 *s)
 static t30_action tx_start_page(t30 *s)
 {
 	if (load_page(s) < 0)
-		return send_dcn(s, T30_ERR_LOCAL, "cannot read the document page");
+		return t30_send_dcn(s, T30_ERR_LOCAL, "cannot read the document page");
 	s->ppm = (s->page + 1 < s->doc.npages) ? T30_MPS : T30_EOP;
 	if (!s->res.phase_c_ms)
 		s->res.phase_c_ms = s->now;
-	trace(s, "page %d: %zu bytes", s->page + 1, s->pagebuf.len);
+	t30_trace(s, "page %d: %zu bytes", s->page + 1, s->pagebuf.len);
 	if (s->p.ecm) {
 		s->block_off = 0;
 		s->block = 0;
 		block_setup(s);
 		return tx_send_block(s);
 	}
-	t30_action a = act_data(s, T30_ACT_TX_DATA, t30_rates[s->p.rate].cls1_short, 0, 0);
+	t30_action a = t30_act_data(s, T30_ACT_TX_DATA, t30_rates[s->p.rate].cls1_short, 0, 0);
 	a.data = (const uint8_t *)s->pagebuf.data;
 	a.len = s->pagebuf.len;
 	s->act = a;
@@ -329,10 +277,10 @@ static t30_action tx_start_page(t30 *s)
 
 static t30_action tx_send_ppm(t30 *s)
 {
-	out_reset(s);
-	out_add(s, (uint8_t)(s->ppm | s->x), NULL, 0);
+	t30_out_reset(s);
+	t30_out_add(s, (uint8_t)(s->ppm | s->x), NULL, 0);
 	s->state = S_SENT_PPM;
-	return act_tx_hdlc(s, 75);
+	return t30_act_tx_hdlc(s, 75);
 }
 
 static t30_action tx_send_pps(t30 *s)
@@ -342,10 +290,10 @@ static t30_action tx_send_pps(t30 *s)
 	fif[1] = (uint8_t)((s->page - s->doc.first_page) & 0xFF);	/* pages of this call */
 	fif[2] = (uint8_t)(s->block & 0xFF);
 	fif[3] = (uint8_t)(s->block_frames - 1);
-	out_reset(s);
-	out_add(s, (uint8_t)(T30_PPS | s->x), fif, 4);
+	t30_out_reset(s);
+	t30_out_add(s, (uint8_t)(T30_PPS | s->x), fif, 4);
 	s->state = S_SENT_PPS;
-	return act_tx_hdlc(s, 75);
+	return t30_act_tx_hdlc(s, 75);
 }
 
 /* A page was confirmed: go on with the next one, or end. */
@@ -354,7 +302,7 @@ static t30_action tx_page_confirmed(t30 *s)
 	s->res.pages_done = s->page + 1;
 	s->rtn_count = 0;
 	if (s->page + 1 >= s->doc.npages)
-		return send_dcn(s, T30_OK, "all pages confirmed");
+		return t30_send_dcn(s, T30_OK, "all pages confirmed");
 	s->page++;
 	return tx_start_page(s);
 }
@@ -372,13 +320,13 @@ static t30_action tx_on_dis(t30 *s, const t30_event *ev)
 	}
 	char d[160];
 	t30_caps_describe(&s->res.remote, d, sizeof(d));
-	trace(s, "<- DIS: %s, remote \"%s\"", d, s->res.remote_id);
+	t30_trace(s, "<- DIS: %s, remote \"%s\"", d, s->res.remote_id);
 	s->x = 1;
 	if (!s->res.remote.can_receive)
-		return send_dcn(s, T30_ERR_INCOMPAT, "remote cannot receive (polling only)");
+		return t30_send_dcn(s, T30_ERR_INCOMPAT, "remote cannot receive (polling only)");
 	if (t30_choose(&s->cfg.local, &s->res.remote, s->doc.codings, s->doc.fine, s->doc.width,
 		       &s->p) < 0)
-		return send_dcn(s, T30_ERR_INCOMPAT, "no common coding, width or speed");
+		return t30_send_dcn(s, T30_ERR_INCOMPAT, "no common coding, width or speed");
 	while (t30_rates[s->p.rate].bps > s->cfg.max_bps) {
 		int r = lower_rate(s);
 		if (r < 0)
@@ -394,17 +342,17 @@ static t30_action tx_on_dis(t30 *s, const t30_event *ev)
 static t30_action tx_wait_response(t30 *s, int next_state)
 {
 	s->state = next_state;
-	return act_rx_hdlc(s, s->cfg.t4_ms);
+	return t30_act_rx_hdlc(s, s->cfg.t4_ms);
 }
 
 /* No (usable) response to the command we sent: repeat it, or give up. */
 static t30_action tx_repeat(t30 *s, int sent_state)
 {
 	if (++s->tries >= s->cfg.tries)
-		return send_dcn(s, T30_ERR_NO_RESPONSE, "no response to our command (T4 x3)");
-	trace(s, "no response, repeat %d", s->tries);
+		return t30_send_dcn(s, T30_ERR_NO_RESPONSE, "no response to our command (T4 x3)");
+	t30_trace(s, "no response, repeat %d", s->tries);
 	s->state = sent_state;
-	return act_tx_hdlc(s, 75);
+	return t30_act_tx_hdlc(s, 75);
 }
 
 static int sent_state_of(int wait_state)
@@ -421,34 +369,34 @@ static int sent_state_of(int wait_state)
 
 static t30_action tx_frames(t30 *s, const t30_event *ev)
 {
-	const t30_frame *f = final_frame(ev);
-	int fcf = fcf_of(f) & 0xFE;
+	const t30_frame *f = t30_final_frame(ev);
+	int fcf = t30_fcf_of(f) & 0xFE;
 	if (f)
-		trace(s, "<- %s", t30_fcf_name(f->b[2]));
+		t30_trace(s, "<- %s", t30_fcf_name(f->b[2]));
 	if (fcf == T30_DCN)
-		return finish(s, s->res.pages_done >= s->doc.npages ? T30_OK : T30_ERR_DCN,
+		return t30_finish(s, s->res.pages_done >= s->doc.npages ? T30_OK : T30_ERR_DCN,
 			      "remote sent DCN");
 	if (fcf == T30_CRP && s->state != S_WAIT_DIS) {
 		/* the remote asks us to repeat our last command */
 		s->state = sent_state_of(s->state);
-		return act_tx_hdlc(s, 75);
+		return t30_act_tx_hdlc(s, 75);
 	}
 	switch (s->state) {
 	case S_WAIT_DIS:
 		if (f && f->b[2] == T30_DIS)
 			return tx_on_dis(s, ev);
-		return act_rx_hdlc(s, s->cfg.t2_ms);
+		return t30_act_rx_hdlc(s, s->cfg.t2_ms);
 	case S_WAIT_CFR:
 		if (fcf == T30_CFR) {
 			s->tries = 0;
-			trace(s, "training ok at %d bit/s", t30_rates[s->p.rate].bps);
+			t30_trace(s, "training ok at %d bit/s", t30_rates[s->p.rate].bps);
 			return tx_start_page(s);
 		}
 		if (fcf == T30_FTT) {
 			s->res.retrains++;
 			int r = lower_rate(s);
 			if (r < 0)
-				return send_dcn(s, T30_ERR_TRAIN, "training failed at every speed");
+				return t30_send_dcn(s, T30_ERR_TRAIN, "training failed at every speed");
 			s->p.rate = r;
 			s->tries = 0;
 			return tx_send_dcs(s);
@@ -467,14 +415,14 @@ static t30_action tx_frames(t30 *s, const t30_event *ev)
 		if (fcf == T30_RTN) {
 			s->res.retrains++;
 			if (++s->rtn_count > s->cfg.max_rtn)
-				return send_dcn(s, T30_ERR_RTN, "page rejected (RTN) too often");
+				return t30_send_dcn(s, T30_ERR_RTN, "page rejected (RTN) too often");
 			int r = lower_rate(s);
 			if (r >= 0)
 				s->p.rate = r;
 			return tx_send_dcs(s);	/* retrain and send the page again */
 		}
 		if (fcf == T30_PIP || fcf == T30_PIN)
-			return send_dcn(s, T30_ERR_PROTOCOL, "procedure interrupt from remote");
+			return t30_send_dcn(s, T30_ERR_PROTOCOL, "procedure interrupt from remote");
 		return tx_repeat(s, S_SENT_PPM);
 	case S_WAIT_PPS_RESP:
 	case S_WAIT_RR_RESP:
@@ -502,18 +450,18 @@ static t30_action tx_frames(t30 *s, const t30_event *ev)
 					.frames = &(t30_frame){ .len = 3, .b = { 0xFF, 0x13, T30_MCF } } });
 			if (++s->ppr_count >= 4) {
 				if (++s->ctc_count > 2)
-					return send_dcn(s, T30_ERR_PROTOCOL, "ECM block could not be corrected");
+					return t30_send_dcn(s, T30_ERR_PROTOCOL, "ECM block could not be corrected");
 				int r = lower_rate(s);
 				if (r >= 0)
 					s->p.rate = r;
 				s->ppr_count = 0;
 				uint8_t fif[16];
 				t30_dcs_encode(&s->p, fif, sizeof(fif));
-				out_reset(s);
-				out_add(s, (uint8_t)(T30_CTC | s->x), fif, 2);
+				t30_out_reset(s);
+				t30_out_add(s, (uint8_t)(T30_CTC | s->x), fif, 2);
 				s->state = S_SENT_CTC;
-				params_note(s);
-				return act_tx_hdlc(s, 75);
+				t30_params_note(s);
+				return t30_act_tx_hdlc(s, 75);
 			}
 			return tx_send_block(s);
 		}
@@ -521,11 +469,11 @@ static t30_action tx_frames(t30 *s, const t30_event *ev)
 			if (s->state == S_WAIT_PPS_RESP)
 				s->t5_deadline = ev->now_ms + s->cfg.t5_ms;
 			if (ev->now_ms > s->t5_deadline)
-				return send_dcn(s, T30_ERR_PROTOCOL, "remote not ready for longer than T5");
-			out_reset(s);
-			out_add(s, (uint8_t)(T30_RR | s->x), NULL, 0);
+				return t30_send_dcn(s, T30_ERR_PROTOCOL, "remote not ready for longer than T5");
+			t30_out_reset(s);
+			t30_out_add(s, (uint8_t)(T30_RR | s->x), NULL, 0);
 			s->state = S_SENT_RR;
-			return act_tx_hdlc(s, 500);
+			return t30_act_tx_hdlc(s, 500);
 		}
 		return tx_repeat(s, s->state == S_WAIT_RR_RESP ? S_SENT_RR : S_SENT_PPS);
 	case S_WAIT_CTR:
@@ -535,13 +483,13 @@ static t30_action tx_frames(t30 *s, const t30_event *ev)
 		}
 		return tx_repeat(s, S_SENT_CTC);
 	}
-	return send_dcn(s, T30_ERR_PROTOCOL, "unexpected frame");
+	return t30_send_dcn(s, T30_ERR_PROTOCOL, "unexpected frame");
 }
 
 static t30_action tx_event(t30 *s, const t30_event *ev)
 {
 	if (ev->type == T30_EV_HANGUP)
-		return finish(s, s->res.pages_done >= s->doc.npages && s->doc.npages > 0 ? T30_OK
+		return t30_finish(s, s->res.pages_done >= s->doc.npages && s->doc.npages > 0 ? T30_OK
 			      : T30_ERR_HANGUP, "the line dropped");
 	switch (s->state) {
 	case S_SENT_DCS: return tx_send_tcf(s);
@@ -552,7 +500,7 @@ static t30_action tx_event(t30 *s, const t30_event *ev)
 	case S_SENT_PPS: return tx_wait_response(s, S_WAIT_PPS_RESP);
 	case S_SENT_RR: return tx_wait_response(s, S_WAIT_RR_RESP);
 	case S_SENT_CTC: return tx_wait_response(s, S_WAIT_CTR);
-	case S_SENT_DCN: return finish(s, s->res.code, s->res.text ? s->res.text : "done");
+	case S_SENT_DCN: return t30_finish(s, s->res.code, s->res.text ? s->res.text : "done");
 	}
 	/* a receive state */
 	if (ev->type == T30_EV_FRAMES)
@@ -561,351 +509,15 @@ static t30_action tx_event(t30 *s, const t30_event *ev)
 	switch (s->state) {
 	case S_WAIT_DIS:
 		if (ev->now_ms >= s->t1_deadline)
-			return finish(s, T30_ERR_NO_DIS, "no DIS from the remote within T1");
-		return act_rx_hdlc(s, s->cfg.t2_ms);
+			return t30_finish(s, T30_ERR_NO_DIS, "no DIS from the remote within T1");
+		return t30_act_rx_hdlc(s, s->cfg.t2_ms);
 	case S_WAIT_CFR: return tx_repeat(s, S_SENT_DCS);
 	case S_WAIT_PPM_RESP: return tx_repeat(s, S_SENT_PPM);
 	case S_WAIT_PPS_RESP: return tx_repeat(s, S_SENT_PPS);
 	case S_WAIT_RR_RESP: return tx_repeat(s, S_SENT_RR);
 	case S_WAIT_CTR: return tx_repeat(s, S_SENT_CTC);
 	}
-	return finish(s, T30_ERR_PROTOCOL, "internal: event in a bad state");
-}
-
-/* -------------------------------------------------------------- receiver --- */
-
-static t30_action rx_send_dis(t30 *s)
-{
-	uint8_t fif[16], id[T30_ID_LEN];
-	int n = t30_dis_encode(&s->cfg.local, fif, sizeof(fif));
-	out_reset(s);
-	if (s->cfg.ident && *s->cfg.ident) {
-		t30_ident_encode(s->cfg.ident, id);
-		out_add(s, T30_CSI, id, T30_ID_LEN);
-	}
-	out_add(s, T30_DIS, fif, (size_t)n);
-	s->state = R_SENT_DIS;
-	int silence = s->dis_sent++ ? 75 : 0;
-	return act_tx_hdlc(s, silence);
-}
-
-static t30_action rx_respond(t30 *s, int fcf, const uint8_t *fif, size_t n, int after)
-{
-	out_reset(s);
-	out_add(s, (uint8_t)(fcf | s->x), fif, n);
-	s->after = after;
-	s->state = R_SENT_RESP;
-	return act_tx_hdlc(s, 75);
-}
-
-/* Send our last response again (the caller repeated its command). */
-static t30_action rx_resend(t30 *s)
-{
-	s->state = R_SENT_RESP;
-	return act_tx_hdlc(s, 75);
-}
-
-static t30_action rx_wait_cmd(t30 *s)
-{
-	s->state = R_WAIT_CMD;
-	return act_rx_hdlc(s, s->cfg.t2_ms);
-}
-
-static t30_action rx_page_data(t30 *s)
-{
-	s->state = R_RX_PAGE;
-	return act_data(s, T30_ACT_RX_DATA, t30_rates[s->p.rate].cls1_short, s->p.ecm,
-			s->cfg.t2_ms);
-}
-
-static void rx_ecm_clear(t30 *s)
-{
-	for (int i = 0; i < ECM_MAX_FRAMES; i++)
-		s->rx_len[i] = -1;
-}
-
-static int rx_store_page(t30 *s, int bad_rows)
-{
-	int rc = s->doc.put_page(s->doc.ctx, s->rx_pages, &s->p, (const uint8_t *)s->pagebuf.data,
-				 s->pagebuf.len, bad_rows);
-	buf_reset(&s->pagebuf);
-	if (rc < 0)
-		return -1;
-	s->rx_pages++;
-	s->res.pages_done = s->rx_pages;
-	s->res.pages_total = s->rx_pages;
-	return 0;
-}
-
-/* After a page's post-page command was answered with MCF: what next. */
-static int after_ppm(int ppm)
-{
-	switch (ppm) {
-	case T30_MPS: case T30_PRI_MPS: return AFTER_PAGE;
-	case T30_EOM: case T30_PRI_EOM: return AFTER_DIS_WAIT;
-	default: return AFTER_DCN_WAIT;
-	}
-}
-
-static t30_action rx_on_dcs(t30 *s, const t30_event *ev, const t30_frame *f)
-{
-	for (size_t i = 0; i < ev->nframes; i++) {
-		const t30_frame *g = &ev->frames[i];
-		if (g->len < 3)
-			continue;
-		if ((g->b[2] & 0xFE) == T30_TSI)
-			t30_ident_decode(g->b + 3, g->len - 3, s->res.remote_id);
-		if ((g->b[2] & 0xFE) == T30_SUB)
-			t30_ident_decode(g->b + 3, g->len - 3, s->res.subaddr);
-	}
-	t30_params p;
-	if (t30_dcs_decode(f->b + 3, f->len - 3, &p) < 0 ||
-	    (p.coding == T30_MR && !s->cfg.local.mr) || (p.coding == T30_MMR && !s->cfg.local.mmr) ||
-	    (p.coding == T30_JBIG && !s->cfg.local.jbig) ||
-	    (p.ecm && !s->cfg.local.ecm) || p.width > s->cfg.local.width ||
-	    !(t30_rates[p.rate].family & s->cfg.local.modems))
-		return send_dcn(s, T30_ERR_INCOMPAT, "DCS asks for something we did not offer");
-	s->p = p;
-	s->have_params = 1;
-	params_note(s);
-	trace(s, "<- DCS: %d bit/s %s%s%s, remote \"%s\"", t30_rates[p.rate].bps,
-	      t30_coding_name(p.coding), p.fine ? " fine" : "", p.ecm ? " ECM" : "",
-	      s->res.remote_id);
-	s->state = R_RX_TCF;
-	return act_data(s, T30_ACT_RX_DATA, t30_rates[p.rate].cls1_long, 0, s->cfg.t2_ms);
-}
-
-static t30_action rx_on_tcf(t30 *s, const t30_event *ev)
-{
-	/* Longest run of zero bits must last at least 1 s (as spandsp and HylaFAX). */
-	size_t run = 0, best = 0;
-	for (size_t i = 0; i < ev->len; i++) {
-		uint8_t b = ev->data[i];
-		if (b == 0) {
-			run += 8;
-			continue;
-		}
-		for (int k = 0; k < 8; k++) {
-			if ((b >> k) & 1) {
-				if (run > best)
-					best = run;
-				run = 0;
-			} else {
-				run++;
-			}
-		}
-	}
-	if (run > best)
-		best = run;
-	size_t need = (size_t)t30_rates[s->p.rate].bps;
-	trace(s, "TCF: %zu bytes, zero run %zu bits (need %zu)", ev->len, best, need);
-	if (best < need) {
-		s->res.retrains++;
-		return rx_respond(s, T30_FTT, NULL, 0, AFTER_CMD);
-	}
-	buf_reset(&s->pagebuf);
-	rx_ecm_clear(s);
-	s->rx_page_pending = 0;
-	if (!s->res.phase_c_ms)
-		s->res.phase_c_ms = s->now;
-	return rx_respond(s, T30_CFR, NULL, 0, AFTER_PAGE);
-}
-
-/* ECM: PPS received; check the block. */
-static t30_action rx_on_pps(t30 *s, const t30_frame *f)
-{
-	if (f->len < 7)
-		return rx_wait_cmd(s);
-	int ppm = f->b[3] & 0xFE, page = f->b[4], block = f->b[5], nf = f->b[6] + 1;
-	if (page == s->last_page_no && block == s->last_block_no)
-		/* we committed this block already; our MCF was lost */
-		return rx_respond(s, T30_MCF, NULL, 0, ppm ? after_ppm(ppm) : AFTER_PAGE);
-	uint8_t map[32];
-	int bad = 0;
-	memset(map, 0, sizeof(map));
-	for (int i = 0; i < nf; i++)
-		if (s->rx_len[i] < 0) {
-			map[i / 8] |= (uint8_t)(1u << (i % 8));
-			bad++;
-		}
-	trace(s, "<- PPS-%s page %d block %d frames %d, missing %d",
-	      ppm ? t30_fcf_name((uint8_t)ppm) : "NULL", page + 1, block, nf, bad);
-	if (bad) {
-		s->res.ppr++;
-		return rx_respond(s, T30_PPR, map, 32, AFTER_PAGE);
-	}
-	for (int i = 0; i < nf; i++)
-		if (buf_append(&s->pagebuf, s->rx_frames[i], (size_t)s->rx_len[i]) < 0)
-			return send_dcn(s, T30_ERR_LOCAL, "page too large");
-	rx_ecm_clear(s);
-	s->last_page_no = page;
-	s->last_block_no = block;
-	if (ppm == 0)
-		return rx_respond(s, T30_MCF, NULL, 0, AFTER_PAGE);
-	if (rx_store_page(s, 0) < 0)
-		return send_dcn(s, T30_ERR_LOCAL, "cannot store the page");
-	return rx_respond(s, T30_MCF, NULL, 0, after_ppm(ppm));
-}
-
-static t30_action rx_on_ppm(t30 *s, int fcf)
-{
-	if (!s->rx_page_pending)	/* a repeat: our response was lost */
-		return rx_resend(s);
-	s->rx_page_pending = 0;
-	buf_truncate(&s->pagebuf, t4_trim_rtc((uint8_t *)s->pagebuf.data, s->pagebuf.len));
-	int rows = 0, bad = 0;
-	int rej = s->doc.check_page ? s->doc.check_page(s->doc.ctx, &s->p,
-							 (const uint8_t *)s->pagebuf.data,
-							 s->pagebuf.len, &rows, &bad) : 0;
-	trace(s, "<- %s: page %d, %zu bytes, %d rows, %d bad", t30_fcf_name((uint8_t)fcf),
-	      s->rx_pages + 1, s->pagebuf.len, rows, bad);
-	if (rej) {
-		s->res.retrains++;
-		buf_reset(&s->pagebuf);
-		return rx_respond(s, T30_RTN, NULL, 0, AFTER_CMD);
-	}
-	if (rx_store_page(s, bad) < 0)
-		return send_dcn(s, T30_ERR_LOCAL, "cannot store the page");
-	return rx_respond(s, T30_MCF, NULL, 0, after_ppm(fcf));
-}
-
-static t30_action rx_frames(t30 *s, const t30_event *ev)
-{
-	const t30_frame *f = final_frame(ev);
-	if (!f)
-		return rx_wait_cmd(s);
-	int fcf = f->b[2] & 0xFE;
-	if (f->b[2] != T30_DTC && f->b[2] != T30_DIS)
-		trace(s, "<- %s", t30_fcf_name(f->b[2]));
-	switch (fcf) {
-	case T30_DCS:
-		return rx_on_dcs(s, ev, f);
-	case T30_DCN:
-		if (s->rx_pages > 0 && !s->rx_page_pending)
-			return finish(s, T30_OK, "remote sent DCN");
-		return finish(s, s->rx_pages ? T30_ERR_DCN : T30_ERR_NO_DCS, "remote sent DCN");
-	case T30_MPS: case T30_EOM: case T30_EOP:
-	case T30_PRI_MPS: case T30_PRI_EOM: case T30_PRI_EOP:
-		if (s->have_params && !s->p.ecm)
-			return rx_on_ppm(s, fcf);
-		break;
-	case T30_PPS:
-		if (s->have_params && s->p.ecm)
-			return rx_on_pps(s, f);
-		break;
-	case T30_CTC:
-		if (s->have_params && s->p.ecm && f->len >= 5) {
-			uint8_t fif[3] = { 0, f->b[4], 0 };
-			t30_params np;
-			if (t30_dcs_decode(fif, 3, &np) == 0)
-				s->p.rate = np.rate;
-			params_note(s);
-			return rx_respond(s, T30_CTR, NULL, 0, AFTER_PAGE);
-		}
-		break;
-	case T30_EOR:
-		if (s->have_params && s->p.ecm) {
-			int ppm = f->len >= 4 ? f->b[3] & 0xFE : 0;
-			rx_ecm_clear(s);
-			if (ppm && rx_store_page(s, 1) < 0)
-				return send_dcn(s, T30_ERR_LOCAL, "cannot store the page");
-			return rx_respond(s, T30_ERR, NULL, 0, ppm ? after_ppm(ppm) : AFTER_PAGE);
-		}
-		break;
-	case T30_RR:
-	case T30_CRP:
-		if (s->nout > 0)
-			return rx_resend(s);
-		break;
-	}
-	if (f->b[2] == T30_DTC)
-		return send_dcn(s, T30_ERR_NO_POLL, "polling is not supported");
-	return rx_wait_cmd(s);
-}
-
-static t30_action rx_after_tx(t30 *s)
-{
-	switch (s->after) {
-	case AFTER_PAGE:
-		return rx_page_data(s);
-	case AFTER_DCN_WAIT:
-		s->state = R_WAIT_CMD;
-		return act_rx_hdlc(s, s->cfg.t2_ms);
-	case AFTER_DIS_WAIT:
-		s->have_params = 0;
-		s->x = 0;
-		s->t1_deadline = s->now + s->cfg.t1_ms;
-		return rx_wait_cmd(s);
-	default:
-		return rx_wait_cmd(s);
-	}
-}
-
-static t30_action rx_event(t30 *s, const t30_event *ev)
-{
-	if (ev->type == T30_EV_HANGUP) {
-		if (s->rx_pages > 0 && !s->rx_page_pending && s->after == AFTER_DCN_WAIT)
-			return finish(s, T30_OK, "line dropped after the last page");
-		return finish(s, T30_ERR_HANGUP, "the line dropped");
-	}
-	switch (s->state) {
-	case R_SENT_DIS:
-		s->after = AFTER_CMD;
-		s->state = R_WAIT_CMD;
-		return act_rx_hdlc(s, s->cfg.t4_ms);
-	case R_SENT_RESP:
-		return rx_after_tx(s);
-	case R_SENT_DCN:
-		return finish(s, s->res.code, s->res.text ? s->res.text : "done");
-	case R_RX_TCF:
-		if (ev->type == T30_EV_DATA)
-			return rx_on_tcf(s, ev);
-		return rx_wait_cmd(s);	/* the DCS came again (+FCERROR) or nothing */
-	case R_RX_PAGE:
-		if (ev->type == T30_EV_DATA) {
-			if (s->p.ecm) {
-				int got = 0;
-				for (size_t i = 0; i < ev->nframes; i++) {
-					const t30_frame *g = &ev->frames[i];
-					if (g->len < 5 || (g->b[2] & 0xFE) != T30_FCD)
-						continue;
-					size_t n = g->len - 4;
-					if (n > 256)
-						n = 256;
-					memcpy(s->rx_frames[g->b[3]], g->b + 4, n);
-					s->rx_len[g->b[3]] = (int16_t)n;
-					got++;
-				}
-				trace(s, "<- ECM data: %d frames", got);
-			} else {
-				if (buf_append(&s->pagebuf, ev->data, ev->len) < 0)
-					return send_dcn(s, T30_ERR_LOCAL, "page too large");
-				s->rx_page_pending = 1;
-				trace(s, "<- page data: %zu bytes", ev->len);
-			}
-		}
-		return rx_wait_cmd(s);
-	case R_WAIT_CMD:
-		if (ev->type == T30_EV_FRAMES)
-			return rx_frames(s, ev);
-		if (s->after == AFTER_DCN_WAIT && s->rx_pages > 0)
-			return finish(s, T30_OK, "no DCN after the last page (T2)");
-		if (!s->have_params) {
-			if (ev->now_ms >= s->t1_deadline)
-				return finish(s, T30_ERR_NO_DCS, "no DCS from the caller within T1");
-			if (ev->type == T30_EV_TIMEOUT)
-				return rx_send_dis(s);
-			return act_rx_hdlc(s, s->cfg.t4_ms);
-		}
-		if (ev->type == T30_EV_BAD_FRAME || ev->type == T30_EV_WRONG_CARRIER) {
-			if (++s->tries > 6)
-				return finish(s, T30_ERR_PROTOCOL, "too many bad frames");
-			return act_rx_hdlc(s, s->cfg.t2_ms);
-		}
-		return finish(s, s->rx_pages ? T30_ERR_NO_RESPONSE : T30_ERR_NO_DCS,
-			      "no command from the caller within T2");
-	}
-	return finish(s, T30_ERR_PROTOCOL, "internal: event in a bad state");
+	return t30_finish(s, T30_ERR_PROTOCOL, "internal: event in a bad state");
 }
 
 /* ---------------------------------------------------------------- public --- */
@@ -930,7 +542,7 @@ t30 *t30_new(const t30_config *cfg, const t30_doc *doc)
 	s->ecm = xcalloc(ECM_MAX_FRAMES + 3, sizeof(t30_frame));
 	s->rx_frames = xcalloc(ECM_MAX_FRAMES, 256);
 	s->last_page_no = s->last_block_no = -1;
-	rx_ecm_clear(s);
+	t30_rx_ecm_clear(s);
 	s->res.text = NULL;
 	s->res.pages_total = cfg->sending ? doc->npages : 0;
 	s->res.pages_done = cfg->sending ? doc->first_page : 0;
@@ -954,14 +566,14 @@ t30_action t30_start(t30 *s, long long now_ms)
 	s->now = now_ms;
 	s->t1_deadline = now_ms + s->cfg.t1_ms;
 	if (s->cfg.sending && s->doc.npages <= s->doc.first_page)
-		return finish(s, T30_ERR_LOCAL, "nothing to send");
+		return t30_finish(s, T30_ERR_LOCAL, "nothing to send");
 	if (!s->cfg.calling && !s->cfg.sending)
-		return rx_send_dis(s);
+		return t30_rx_send_dis(s);
 	if (s->cfg.calling && s->cfg.sending) {
 		s->state = S_WAIT_DIS;
-		return act_rx_hdlc(s, s->cfg.t2_ms);
+		return t30_act_rx_hdlc(s, s->cfg.t2_ms);
 	}
-	return finish(s, T30_ERR_NO_POLL, "polling is not supported");
+	return t30_finish(s, T30_ERR_NO_POLL, "polling is not supported");
 }
 
 t30_action t30_step(t30 *s, const t30_event *ev)
@@ -971,7 +583,7 @@ t30_action t30_step(t30 *s, const t30_event *ev)
 		return s->act;
 	if (s->cfg.sending)
 		return tx_event(s, ev);
-	return rx_event(s, ev);
+	return t30_rx_event(s, ev);
 }
 
 const t30_result *t30_result_get(const t30 *s) { return &s->res; }
