@@ -111,6 +111,73 @@ class QmgrLocal(unittest.TestCase):
                        and not inst.queue_files("deferred"), what="an empty queue")
 
 
+class QmgrRecycledFiles(unittest.TestCase):
+    """A delivered message's file goes to free/ (emptied); smtpd's next messages take
+    those files instead of new inodes (docs/queue.md, "Recycled queue files")."""
+
+    def pool(self, inst):
+        """Inodes of free/ and tmp/ (smtpd's spare files), and free/ sizes."""
+        inodes, sizes = set(), []
+        for state in ("free", "tmp"):
+            d = os.path.join(inst.queue, state)
+            for name in os.listdir(d):
+                if name.startswith("."):
+                    continue
+                st = os.stat(os.path.join(d, name))
+                inodes.add(st.st_ino)
+                if state == "free":
+                    sizes.append(st.st_size)
+        return inodes, sizes
+
+    def settled(self, inst, spares):
+        """The queue empty, smtpd's spares back in tmp/, and nothing moving."""
+        seen = []
+
+        def ok():
+            if inst.queue_files("incoming") or inst.queue_files("active"):
+                seen.clear()
+                return None
+            inodes, sizes = self.pool(inst)
+            seen.append((inodes, sizes))
+            if len(seen) < 3 or any(x[0] != inodes for x in seen[-3:]):
+                return None
+            return (inodes, sizes) if len(inodes) - len(sizes) == spares else None
+        return wait_until(ok, what="a settled queue")
+
+    def test_delivered_files_are_reused(self):
+        port = fixture.free_port()
+        # one smtpd process: its 8 spare files are the only other files in play
+        svc = ["%d inet n - n - 1 smtpd" % port] + services(port)[1:]
+        inst = fixture.Instance("qmgr-recycle", svc, mydestination="faxpost.test")
+        n, n2, spares = 20, 20, 8
+        with inst:
+            for i in range(n):
+                send(port, "alice@example.com", ["anna@faxpost.test"],
+                     body="Subject: round 1 msg %d\r\n\r\nbody 1-%d\r\n" % (i, i))
+            wait_until(lambda: len(maildir_files(inst, "anna")) == n, what="round 1")
+            first, sizes = self.settled(inst, spares)
+            # delivered files went to free/, emptied (smtpd refills its spares from
+            # free/ as well, so some already served a second message)
+            self.assertTrue(sizes)
+            self.assertEqual(set(sizes), {0})
+            for i in range(n2):
+                send(port, "alice@example.com", ["anna@faxpost.test"],
+                     body="Subject: round 2 msg %d\r\n\r\nbody 2-%d\r\n" % (i, i))
+            wait_until(lambda: len(maildir_files(inst, "anna")) == n + n2, what="round 2")
+            second, sizes2 = self.settled(inst, spares)
+            self.assertEqual(set(sizes2), {0})
+            # nothing unlinked (the pool is far from full), and round 2 ran mostly on
+            # round 1's files: without the pool every message is a new inode
+            self.assertTrue(first <= second)
+            self.assertLess(len(second - first), n2)
+        bodies = []
+        for f in maildir_files(inst, "anna"):
+            with open(f, "rb") as fh:
+                bodies += re.findall(rb"body (\d-\d+)", fh.read())
+        want = sorted([b"1-%d" % i for i in range(n)] + [b"2-%d" % i for i in range(n2)])
+        self.assertEqual(sorted(bodies), want)    # each once, nothing left over from before
+
+
 class LocalDiskFull(unittest.TestCase):
     @unittest.skipUnless(os.geteuid() == 0, "needs root (mounts a small tmpfs)")
     def test_full_disk_defers_then_delivers(self):
