@@ -41,26 +41,43 @@ static void route_fail(route *out, const char *dsn, const char *reason)
 	str_copy(out->reason, sizeof out->reason, reason);
 }
 
+/* Split "transport[:nexthop]" (either part may be empty); *nexthop points into spec. */
+static int route_split(const char *spec, char *transport, size_t size, const char **nexthop)
+{
+	const char *colon = strchr(spec, ':');
+
+	*nexthop = colon ? colon + 1 : "";
+	return colon ? str_ncopy(transport, size, spec, (size_t)(colon - spec))
+		     : str_copy(transport, size, spec);
+}
+
+/* Route by local_transport or default_transport: as in Postfix, a next hop written in
+ * the parameter ("smtp:[relay.example]", "discard:bench") wins over nexthop. */
+static void route_set_default(route *out, const char *spec, const char *nexthop)
+{
+	char transport[ROUTE_NAME_MAX];
+	const char *hop;
+
+	if (route_split(spec, transport, sizeof transport, &hop) < 0 || transport[0] == 0) {
+		route_fail(out, "5.3.5", "bad local_transport or default_transport setting");
+		return;
+	}
+	route_set(out, transport, hop[0] ? hop : nexthop);
+}
+
 /* Apply a transport table value "transport:nexthop" (either part may be empty). */
 static int route_apply_table(const route_cfg *cfg, const char *value, const char *domain,
 			     int is_local, route *out)
 {
-	const char *colon = strchr(value, ':');
 	char transport[ROUTE_NAME_MAX];
-	const char *nexthop;
+	const char *nexthop, *unused;
 
-	if (colon == NULL) {
-		if (str_copy(transport, sizeof transport, value) < 0)
-			return -1;
-		nexthop = "";
-	} else {
-		if (str_ncopy(transport, sizeof transport, value, (size_t)(colon - value)) < 0)
-			return -1;
-		nexthop = colon + 1;
-	}
-	if (transport[0] == 0)
-		str_copy(transport, sizeof transport,
-			 is_local ? cfg->local_transport : cfg->default_transport);
+	if (route_split(value, transport, sizeof transport, &nexthop) < 0)
+		return -1;
+	if (transport[0] == 0 &&
+	    route_split(is_local ? cfg->local_transport : cfg->default_transport, transport,
+			sizeof transport, &unused) < 0)
+		return -1;
 	route_set(out, transport, nexthop[0] ? nexthop : domain);
 	return 0;
 }
@@ -100,7 +117,7 @@ int route_resolve(const route_cfg *cfg, const char *rcpt, route *out)
 	}
 	if (at == NULL) {
 		/* Bare user: this machine's user, as Postfix appends $myorigin. */
-		route_set(out, cfg->local_transport, cfg->nlocal ? cfg->local_domains[0] : "");
+		route_set_default(out, cfg->local_transport, cfg->nlocal ? cfg->local_domains[0] : "");
 		return 0;
 	}
 	if (at[1] == 0 || at == rcpt) {
@@ -134,11 +151,11 @@ int route_resolve(const route_cfg *cfg, const char *rcpt, route *out)
 		return 0;
 	}
 	if (is_local)
-		route_set(out, cfg->local_transport, domain);
+		route_set_default(out, cfg->local_transport, domain);
 	else if (cfg->relayhost && cfg->relayhost[0])
-		route_set(out, cfg->default_transport, cfg->relayhost);
+		route_set_default(out, cfg->default_transport, cfg->relayhost);
 	else
-		route_set(out, cfg->default_transport, domain);
+		route_set_default(out, cfg->default_transport, domain);
 	return 0;
 }
 

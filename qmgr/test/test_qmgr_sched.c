@@ -103,6 +103,35 @@ START_TEST(t_route_fax)
 }
 END_TEST
 
+START_TEST(t_route_default_nexthop)
+{
+	/* as Postfix: a next hop in default_transport / local_transport wins over the
+	 * relayhost and the domain */
+	route_cfg c = cfg("[relay]:25");
+	route r;
+	c.default_transport = "discard:bench";
+	route_resolve(&c, "bob@example.org", &r);
+	ck_assert_int_eq(r.error, 0);
+	ck_assert_str_eq(r.transport, "discard");
+	ck_assert_str_eq(r.nexthop, "bench");
+	c.default_transport = "relay:";
+	route_resolve(&c, "bob@example.org", &r);
+	ck_assert_str_eq(r.transport, "relay");
+	ck_assert_str_eq(r.nexthop, "[relay]:25");
+	/* a table entry with an empty transport takes the parameter's transport part */
+	route_resolve(&c, "boss@other.example", &r);
+	ck_assert_str_eq(r.transport, "local");
+	c.local_transport = "local:mailhost";
+	route_resolve(&c, "anna@faxpost.test", &r);
+	ck_assert_str_eq(r.transport, "local");
+	ck_assert_str_eq(r.nexthop, "mailhost");
+	c.default_transport = ":nowhere";
+	route_resolve(&c, "bob@example.org", &r);
+	ck_assert_int_eq(r.error, 1);
+	ck_assert_str_eq(r.dsn, "5.3.5");
+}
+END_TEST
+
 START_TEST(t_route_bad)
 {
 	route_cfg c = cfg("");
@@ -273,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, t_route_transport_table);
 	tcase_add_test(tc, t_route_fax);
 	tcase_add_test(tc, t_route_bad);
+	tcase_add_test(tc, t_route_default_nexthop);
 	tcase_add_test(tc, t_rewrite);
 	tcase_add_test(tc, t_backoff);
 	tcase_add_test(tc, t_concurrency);

@@ -178,6 +178,30 @@ class QmgrRecycledFiles(unittest.TestCase):
         self.assertEqual(sorted(bodies), want)    # each once, nothing left over from before
 
 
+class QmgrDiscard(unittest.TestCase):
+    def test_transport_table_discard(self):
+        """discard:TEXT in the transport table: logged sent (TEXT), relay=none, the
+        message removed; other destinations untouched."""
+        port = fixture.free_port()
+        svc = services(port) + ["discard unix - - n - 2 discard"]
+        inst = fixture.Instance("qmgr-discard", svc, mydestination="faxpost.test")
+        table = os.path.join(inst.etc, "transport")
+        with open(table, "w") as f:
+            f.write("spam.example discard:dropped on purpose\n")
+        self.assertEqual(inst.faxpost("map", table).returncode, 0)
+        inst.write_main_cf(transport_maps=table, mynetworks="127.0.0.0/8")
+        with inst:
+            send(port, "alice@example.com", ["x@spam.example", "anna@faxpost.test"])
+            m = inst.wait_log(r"to=<x@spam\.example>.*status=sent \(dropped on purpose\)")
+            self.assertIn("relay=none", m.group(0))
+            self.assertIn("dsn=2.0.0", m.group(0))
+            inst.wait_log(r"to=<anna@faxpost\.test>.*status=sent \(delivered to maildir\)")
+            inst.wait_log(r": removed")
+            wait_until(lambda: not inst.queue_files("active") and not inst.queue_files("incoming")
+                       and not inst.queue_files("deferred"), what="an empty queue")
+            self.assertEqual(len(maildir_files(inst, "anna")), 1)
+
+
 class LocalDiskFull(unittest.TestCase):
     @unittest.skipUnless(os.geteuid() == 0, "needs root (mounts a small tmpfs)")
     def test_full_disk_defers_then_delivers(self):
