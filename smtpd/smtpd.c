@@ -337,6 +337,8 @@ static void read_conf(void)
 	smtpd_g.client_limit = clamp_int(conf_int("smtpd_client_connection_count_limit"), 0,
 					 1000000);
 	smtpd_g.commit_threads = clamp_int(conf_int("smtpd_commit_threads"), 1, 64);
+	smtpd_g.peername_lookup = conf_bool("smtpd_peername_lookup");
+	smtpd_g.dns_server = xstrdup(conf_str("dns_server"));
 	smtpd_g.queue_dir = xstrdup(conf_str("queue_directory"));
 	read_lists();
 }

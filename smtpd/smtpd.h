@@ -29,6 +29,8 @@ typedef struct smtpd_global {
 	int conn_limit;
 	int client_limit;
 	int commit_threads;
+	int peername_lookup;		/* smtpd_peername_lookup */
+	char *dns_server;		/* dns_server ("" = the system resolver) */
 } smtpd_global;
 
 extern smtpd_global smtpd_g;

@@ -5,23 +5,13 @@
  * costs a crypt of a dummy hash too, so timing does not tell who exists.
  */
 #include <crypt.h>
-#include <errno.h>
-#include <pthread.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "smtpd_auth.h"
 #include "util/msg.h"
 
-static struct {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	auth_job *todo, *done;
-	int efd;
-} aq = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, -1 };
+static workq *auth_q;
 
 /* Equal-length strings compare in constant time. */
 static int same_string(const char *a, const char *b)
@@ -45,72 +35,31 @@ static int auth_verify(const char *pass, const char *hash)
 	return ok;
 }
 
-static void *auth_thread(void *arg)
+/* On a pool thread: the crypt, then the password wiped. */
+static void auth_run(work_item *item)
 {
-	uint64_t one = 1;
+	auth_job *j = (auth_job *)item;
 
-	(void)arg;
-	for (;;) {
-		auth_job *j;
-
-		pthread_mutex_lock(&aq.lock);
-		while (!aq.todo)
-			pthread_cond_wait(&aq.cond, &aq.lock);
-		j = aq.todo;
-		aq.todo = j->next;
-		pthread_mutex_unlock(&aq.lock);
-		j->result = auth_verify(j->pass, j->hash);
-		explicit_bzero(j->pass, strlen(j->pass));
-		free(j->pass);
-		free(j->hash);
-		j->pass = j->hash = NULL;
-		pthread_mutex_lock(&aq.lock);
-		j->next = aq.done;
-		aq.done = j;
-		pthread_mutex_unlock(&aq.lock);
-		while (write(aq.efd, &one, sizeof(one)) < 0 && errno == EINTR)
-			;
-	}
-	return NULL;
+	j->result = auth_verify(j->pass, j->hash);
+	explicit_bzero(j->pass, strlen(j->pass));
+	free(j->pass);
+	free(j->hash);
+	j->pass = j->hash = NULL;
 }
 
 int auth_start(int nthreads)
 {
-	int i;
-
-	aq.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (aq.efd < 0)
-		msg_fatal("eventfd: %m");
-	for (i = 0; i < (nthreads < 1 ? 1 : nthreads); i++) {
-		pthread_t t;
-		int r = pthread_create(&t, NULL, auth_thread, NULL);
-
-		if (r != 0)
-			msg_fatal("pthread_create: %s", strerror(r));
-		pthread_detach(t);
-	}
-	return aq.efd;
+	auth_q = workq_start(nthreads);
+	return workq_fd(auth_q);
 }
 
 void auth_submit(auth_job *job)
 {
-	pthread_mutex_lock(&aq.lock);
-	job->next = aq.todo;	/* order does not matter */
-	aq.todo = job;
-	pthread_cond_signal(&aq.cond);
-	pthread_mutex_unlock(&aq.lock);
+	job->item.run = auth_run;
+	workq_submit(auth_q, &job->item);
 }
 
 auth_job *auth_collect(void)
 {
-	auth_job *list;
-	uint64_t v;
-
-	while (read(aq.efd, &v, sizeof(v)) < 0 && errno == EINTR)
-		;
-	pthread_mutex_lock(&aq.lock);
-	list = aq.done;
-	aq.done = NULL;
-	pthread_mutex_unlock(&aq.lock);
-	return list;
+	return (auth_job *)workq_collect(auth_q);
 }

@@ -10,16 +10,22 @@
 #ifndef FAXPOST_SMTPD_AUTH_H
 #define FAXPOST_SMTPD_AUTH_H
 
+#include "util/workq.h"
+
 typedef struct auth_job {
+	work_item item;		/* first: the thread pool's (lib/util/workq.h) */
 	void *owner;
 	char *pass;		/* wiped and freed by the thread */
 	char *hash;		/* NULL: unknown user (a dummy crypt still runs) */
 	int result;		/* 1 good, 0 bad */
-	struct auth_job *next;
 } auth_job;
 
 int auth_start(int nthreads);	/* returns the eventfd the loop polls */
 void auth_submit(auth_job *job);
 auth_job *auth_collect(void);	/* finished jobs, after auth_fd was readable */
+static inline auth_job *auth_next(const auth_job *j)
+{
+	return (auth_job *)j->item.next;
+}
 
 #endif

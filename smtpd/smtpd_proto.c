@@ -102,6 +102,12 @@ void smtpd_sess_init(smtpd_sess *s, const smtpd_conf *conf, const smtpd_hooks *h
 	s->state = ST_CMD;
 }
 
+void smtpd_sess_set_name(smtpd_sess *s, const char *name)
+{
+	str_copy(s->client_name, sizeof(s->client_name), name && *name ? name : "unknown");
+	snprintf(s->client, sizeof(s->client), "%s[%s]", s->client_name, s->client_addr);
+}
+
 void smtpd_sess_free(smtpd_sess *s)
 {
 	sp_txn_reset(s);

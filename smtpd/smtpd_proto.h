@@ -158,6 +158,8 @@ struct smtpd_sess {
 void smtpd_sess_init(smtpd_sess *s, const smtpd_conf *conf, const smtpd_hooks *hooks,
 		     const char *name, const char *addr, int trusted);
 void smtpd_sess_free(smtpd_sess *s);
+/* The client's host name, once known (before the greeting). */
+void smtpd_sess_set_name(smtpd_sess *s, const char *name);
 
 /* The 220 greeting into out. */
 void smtpd_proto_greet(smtpd_sess *s);

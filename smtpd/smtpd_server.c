@@ -32,6 +32,7 @@
 #include "mail/queue_crash.h"
 #include "smtpd.h"
 #include "smtpd_auth.h"
+#include "smtpd_peer.h"
 #include "smtpd_commit.h"
 #include "smtpd_spare.h"
 #include "util/msg.h"
@@ -43,7 +44,7 @@
 enum { TAG_LISTEN = 1, TAG_COMMIT, TAG_STATUS };
 
 /* A thread works for this session: it must not be freed, read or timed out. */
-#define conn_busy(c) ((c)->commit_wait || (c)->auth_wait)
+#define conn_busy(c) ((c)->commit_wait || (c)->auth_wait || (c)->peer_wait)
 
 typedef struct ipcount {
 	char addr[64];
@@ -63,6 +64,7 @@ typedef struct conn {
 	int eof;		/* the client closed its side */
 	int commit_wait;
 	int auth_wait;		/* a password check runs on an auth thread */
+	int peer_wait;		/* the client's name is being looked up (no banner yet) */
 	int paused;
 	int greeting;		/* smtpd_greet_wait: the 220 is not out yet */
 	int detached;		/* out of epoll: closed while its commit runs */
@@ -73,6 +75,7 @@ typedef struct conn {
 	ipcount *ipc;
 	commit_job job;
 	auth_job ajob;
+	peer_job pjob;
 	struct conn *prev, *next;
 } conn;
 
@@ -80,6 +83,7 @@ static struct {
 	int epfd;
 	int commit_fd;
 	int auth_fd;
+	int peer_fd;
 	int status_fd;
 	int nlisten;
 	int listen_fds[DAEMON_MAX_LISTEN];
@@ -87,7 +91,7 @@ static struct {
 	int nconns;
 	int npaused;
 	ipcount *ip[IP_BUCKETS];
-	char tag_listen[DAEMON_MAX_LISTEN], tag_commit, tag_status, tag_auth;
+	char tag_listen[DAEMON_MAX_LISTEN], tag_commit, tag_status, tag_auth, tag_peer;
 	char rbuf[READ_CHUNK];
 } sv;
 
@@ -334,6 +338,7 @@ static int conn_read(conn *c)
 
 static void conn_drive(conn *c);
 static void greet(conn *c);
+static void conn_welcome(conn *c);
 
 static void tls_done(conn *c)
 {
@@ -571,6 +576,20 @@ static void accept_one(int lfd)
 	e.data.ptr = c;
 	if (epoll_ctl(sv.epfd, EPOLL_CTL_ADD, fd, &e) < 0)
 		msg_fatal("epoll_ctl ADD: %m");
+	if (smtpd_g.peername_lookup) {	/* welcomed when the name is known */
+		c->peer_wait = 1;
+		c->pjob.owner = c;
+		c->pjob.server = smtpd_g.dns_server;
+		str_copy(c->pjob.addr, sizeof(c->pjob.addr), a);
+		peer_submit(&c->pjob);
+		return;
+	}
+	conn_welcome(c);
+}
+
+/* The session starts: logged, then TLS (implicit), a delayed or an immediate 220. */
+static void conn_welcome(conn *c)
+{
 	msg_info("connect from %s", c->s.client);
 	if (smtpd_g.wrappermode) {
 		tls_start(c, 1);
@@ -586,6 +605,24 @@ static void accept_one(int lfd)
 	}
 	greet(c);
 	conn_drive(c);
+}
+
+/* Client names found by the lookup threads. */
+static void peers_done(void)
+{
+	peer_job *j = peer_collect(), *next;
+
+	for (; j; j = next) {
+		conn *c = j->owner;
+
+		next = peer_next(j);
+		c->peer_wait = 0;
+		if (j->why[0])
+			msg_warn("%s", j->why);
+		smtpd_sess_set_name(&c->s, j->name);
+		c->deadline = now_ms() + smtpd_g.timeout_ms;
+		conn_welcome(c);
+	}
 }
 
 static void accept_all(int lfd)
@@ -640,7 +677,7 @@ static void auths_done(void)
 	for (; j; j = next) {
 		conn *c = j->owner;
 
-		next = j->next;
+		next = auth_next(j);
 		c->auth_wait = 0;
 		if (c->closing) {	/* the client left meanwhile */
 			conn_free(c);
@@ -749,6 +786,10 @@ static void loop_setup(daemon_ctx *ctx)
 		sv.auth_fd = auth_start(2);
 		loop_add(sv.auth_fd, &sv.tag_auth, EPOLLIN);
 	}
+	if (smtpd_g.peername_lookup) {	/* a slow DNS server holds a thread each */
+		sv.peer_fd = peer_start(4);
+		loop_add(sv.peer_fd, &sv.tag_peer, EPOLLIN);
+	}
 	/* Master's status pipe: POLLERR when master closes its end. Stand-alone there is
 	 * none (fd 3 is then whatever, e.g. the log file: only a FIFO counts). */
 	sv.status_fd = -1;
@@ -800,6 +841,10 @@ static void loop_dispatch(struct epoll_event *e)
 	}
 	if (tag == &sv.tag_auth) {
 		auths_done();
+		return;
+	}
+	if (tag == &sv.tag_peer) {
+		peers_done();
 		return;
 	}
 	if (tag == &sv.tag_status) {

@@ -6,6 +6,7 @@
  * length against the packet.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <arpa/nameser.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -62,16 +63,19 @@ static int dns_query(struct __res_state *st, const char *name, int type, unsigne
 
 	if (len >= 0)
 		return len;
+	const char *tname = type == ns_t_mx ? "MX" : type == ns_t_a ? "A"
+			    : type == ns_t_ptr ? "PTR" : "AAAA";
+
 	switch (st->res_h_errno) {
 	case HOST_NOT_FOUND:
 		snprintf(err, errlen, "Host or domain name not found. Name service error for name=%s type=%s: Host not found",
-			 name, type == ns_t_mx ? "MX" : type == ns_t_a ? "A" : "AAAA");
+			 name, tname);
 		return DNS_PERM;
 	case NO_DATA:
 		return 0;
 	default:
 		snprintf(err, errlen, "Host or domain name not found. Name service error for name=%s type=%s: Host not found, try again",
-			 name, type == ns_t_mx ? "MX" : type == ns_t_a ? "A" : "AAAA");
+			 name, tname);
 		return DNS_TEMP;
 	}
 }
@@ -245,4 +249,130 @@ int dns_mx_addrs(const char *server, const char *domain, dns_addr *out, size_t m
 	if (*n > 0)
 		return DNS_OK;
 	return temp ? DNS_TEMP : DNS_PERM;
+}
+
+/* --- client names (smtpd) ------------------------------------------------------- */
+
+/* A host name as Postfix's valid_hostname() wants it: letters, digits, '-' and '.',
+ * labels of 1..63, not all numeric (a PTR of "1.2.3.4" is not a name). */
+static int dns_valid_hostname(const char *name)
+{
+	size_t label = 0, len = strlen(name);
+	int alpha = 0;
+
+	if (len == 0 || len > 253)
+		return 0;
+	for (const char *p = name; *p; p++) {
+		if (*p == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!(isalnum((unsigned char)*p) || *p == '-') || ++label > 63)
+			return 0;
+		alpha |= !isdigit((unsigned char)*p);
+	}
+	return label > 0 && alpha;
+}
+
+/* The PTR name of addr through server (libresolv). */
+static int dns_ptr_resolver(const char *server, const struct sockaddr *sa, char *name,
+			    size_t len, char *err, size_t errlen)
+{
+	char q[128];
+	unsigned char ans[4096];
+	struct __res_state st;
+	ns_msg msg;
+	int n, rc = DNS_PERM;
+
+	if (sa->sa_family == AF_INET) {
+		const unsigned char *b = (const unsigned char *)
+					 &((const struct sockaddr_in *)sa)->sin_addr;
+		snprintf(q, sizeof q, "%u.%u.%u.%u.in-addr.arpa", b[3], b[2], b[1], b[0]);
+	} else {
+		const unsigned char *b = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
+		size_t o = 0;
+		for (int i = 15; i >= 0; i--)
+			o += (size_t)snprintf(q + o, sizeof q - o, "%x.%x.", b[i] & 0xF, b[i] >> 4);
+		snprintf(q + o, sizeof q - o, "ip6.arpa");
+	}
+	if (dns_open(&st, server, err, errlen) < 0)
+		return DNS_TEMP;
+	n = dns_query(&st, q, ns_t_ptr, ans, sizeof ans, err, errlen);
+	if (n <= 0) {
+		res_nclose(&st);
+		return n == 0 ? DNS_PERM : n;
+	}
+	if (ns_initparse(ans, n, &msg) == 0) {
+		for (int i = 0; i < ns_msg_count(msg, ns_s_an); i++) {
+			ns_rr rr;
+			if (ns_parserr(&msg, ns_s_an, i, &rr) < 0)
+				break;
+			if (ns_rr_type(rr) != ns_t_ptr)
+				continue;
+			if (ns_name_uncompress(ns_msg_base(msg), ns_msg_end(msg), ns_rr_rdata(rr),
+					       name, len) >= 0)
+				rc = DNS_OK;
+			break;
+		}
+	}
+	res_nclose(&st);
+	if (rc != DNS_OK)
+		snprintf(err, errlen, "no PTR record for %s", q);
+	return rc;
+}
+
+int dns_client_name(const char *server, const char *ip, char *name, size_t len,
+		    char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+	socklen_t sl;
+	dns_addr addrs[16];
+	unsigned char want[16], got[16];
+	size_t n = 0, wl;
+	int rc;
+
+	memset(&ss, 0, sizeof ss);
+	if (inet_pton(AF_INET, ip, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		sl = sizeof *s4;
+		memcpy(want, &s4->sin_addr, wl = 4);
+	} else if (inet_pton(AF_INET6, ip, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		sl = sizeof *s6;
+		memcpy(want, &s6->sin6_addr, wl = 16);
+	} else {
+		snprintf(err, errlen, "not an address: %s", ip);
+		return DNS_PERM;
+	}
+	if (server && server[0]) {
+		if ((rc = dns_ptr_resolver(server, (struct sockaddr *)&ss, name, len, err,
+					   errlen)) != DNS_OK)
+			return rc;
+	} else if ((rc = getnameinfo((struct sockaddr *)&ss, sl, name, (socklen_t)len, NULL, 0,
+				     NI_NAMEREQD)) != 0) {
+		snprintf(err, errlen, "%s: no host name (%s)", ip, gai_strerror(rc));
+		return rc == EAI_AGAIN ? DNS_TEMP : DNS_PERM;
+	}
+	n = strlen(name);
+	if (n > 0 && name[n - 1] == '.')
+		name[n - 1] = 0;
+	if (!dns_valid_hostname(name)) {
+		snprintf(err, errlen, "%s: malformed host name in PTR record", ip);
+		return DNS_PERM;
+	}
+	/* forward-confirmed: one of the name's addresses must be ip */
+	n = 0;
+	rc = dns_host_addrs(server, name, 0, addrs, sizeof addrs / sizeof addrs[0], &n, err, errlen);
+	if (rc != DNS_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		if (inet_pton(wl == 4 ? AF_INET : AF_INET6, addrs[i].ip, got) == 1 &&
+		    memcmp(got, want, wl) == 0)
+			return DNS_OK;
+	snprintf(err, errlen, "hostname %s does not resolve to address %s", name, ip);
+	return DNS_PERM;
 }

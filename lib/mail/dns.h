@@ -33,4 +33,12 @@ int dns_mx_addrs(const char *server, const char *domain, dns_addr *out, size_t m
 int dns_host_addrs(const char *server, const char *host, int pref, dns_addr *out, size_t max,
 		   size_t *n, char *err, size_t errlen);
 
+/* The forward-confirmed host name of a client address (what Postfix's smtpd logs):
+ * the PTR name of ip (dns_server when set, else getnameinfo, so /etc/hosts counts),
+ * kept only when it is a valid host name and one of its A/AAAA addresses is ip.
+ * DNS_OK with name; DNS_PERM: no name, a malformed one, or one that does not resolve
+ * back ("hostname X does not resolve to address Y" in err); DNS_TEMP: try later. */
+int dns_client_name(const char *server, const char *ip, char *name, size_t len,
+		    char *err, size_t errlen);
+
 #endif
