@@ -620,6 +620,12 @@ static void peers_done(void)
 		if (j->why[0])
 			msg_warn("%s", j->why);
 		smtpd_sess_set_name(&c->s, j->name);
+		if (c->closing) {	/* the client hung up while we looked */
+			msg_info("connect from %s", c->s.client);
+			msg_info("lost connection after CONNECT from %s", c->s.client);
+			conn_free(c);
+			continue;
+		}
 		c->deadline = now_ms() + smtpd_g.timeout_ms;
 		conn_welcome(c);
 	}

@@ -8,6 +8,8 @@ Received header of the queued message.
 import os
 import re
 import smtplib
+import socket
+import time
 import unittest
 
 import fixture
@@ -66,6 +68,33 @@ class PeerName(unittest.TestCase):
         self.assertIn("connect from unknown[127.0.0.1]", log)
         self.assertNotIn("client.faxpost.test", log)
 
+
+    def test_silent_dns_server_and_a_client_that_leaves(self):
+        """A DNS server that never answers: the session waits for the resolver's
+        time-out (a pool thread, not the loop) and goes on as unknown; a client that
+        hangs up meanwhile is logged and freed, and the process serves the next one."""
+        port = fixture.free_port()
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        silent.bind(("127.0.0.1", 0))       # bound, never read: queries go unanswered
+        try:
+            inst = fixture.Instance("smtpd-peer", services=["127.0.0.1:%d inet n - n - 1 smtpd" % port],
+                                    mynetworks="127.0.0.0/8",
+                                    dns_server="127.0.0.1:%d" % silent.getsockname()[1])
+            with inst:
+                gone = socket.create_connection(("127.0.0.1", port), timeout=5)
+                gone.close()
+                t0 = time.monotonic()
+                with smtplib.SMTP("127.0.0.1", port, timeout=60) as s:
+                    s.ehlo("client.example")
+                    s.sendmail("a@example.org", ["bob@faxpost.test"], "Subject: x\r\n\r\nhi\r\n")
+                waited = time.monotonic() - t0
+                inst.wait_log(r"lost connection after CONNECT from unknown\[127\.0\.0\.1\]",
+                              timeout=30)
+                inst.wait_log(r"client=unknown\[127\.0\.0\.1\]", timeout=30)
+                self.assertEqual(len(inst.queue_files("incoming")), 1)
+                self.assertGreater(waited, 1.0)     # it did wait for the resolver
+        finally:
+            silent.close()
 
 if __name__ == "__main__":
     unittest.main()
