@@ -18,12 +18,14 @@ static void peer_run(work_item *item)
 	peer_job *j = (peer_job *)item;
 	char err[300];
 
+	int rc;
+
 	j->why[0] = 0;
 	err[0] = 0;
-	if (dns_client_name(j->server, j->addr, j->name, sizeof(j->name), err, sizeof(err))
-	    == DNS_OK)
+	rc = dns_client_name(j->server, j->addr, j->name, sizeof(j->name), err, sizeof(err));
+	if (rc == DNS_OK)
 		return;
-	if (strstr(err, "does not resolve") || strstr(err, "malformed"))
+	if (rc == DNS_BADNAME)
 		str_copy(j->why, sizeof(j->why), err);
 	str_copy(j->name, sizeof(j->name), "unknown");
 }

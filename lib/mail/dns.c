@@ -362,17 +362,17 @@ int dns_client_name(const char *server, const char *ip, char *name, size_t len,
 		name[n - 1] = 0;
 	if (!dns_valid_hostname(name)) {
 		snprintf(err, errlen, "%s: malformed host name in PTR record", ip);
-		return DNS_PERM;
+		return DNS_BADNAME;
 	}
 	/* forward-confirmed: one of the name's addresses must be ip */
 	n = 0;
 	rc = dns_host_addrs(server, name, 0, addrs, sizeof addrs / sizeof addrs[0], &n, err, errlen);
-	if (rc != DNS_OK)
+	if (rc == DNS_TEMP)
 		return rc;
 	for (size_t i = 0; i < n; i++)
 		if (inet_pton(wl == 4 ? AF_INET : AF_INET6, addrs[i].ip, got) == 1 &&
 		    memcmp(got, want, wl) == 0)
 			return DNS_OK;
 	snprintf(err, errlen, "hostname %s does not resolve to address %s", name, ip);
-	return DNS_PERM;
+	return DNS_BADNAME;
 }

@@ -20,6 +20,7 @@
 #define DNS_TEMP	(-1)
 #define DNS_PERM	(-2)
 #define DNS_NULLMX	(-3)
+#define DNS_BADNAME	(-4)	/* dns_client_name: a name that does not verify */
 
 typedef struct dns_addr {
 	char host[256];		/* the MX host name (or the domain) */
@@ -36,8 +37,9 @@ int dns_host_addrs(const char *server, const char *host, int pref, dns_addr *out
 /* The forward-confirmed host name of a client address (what Postfix's smtpd logs):
  * the PTR name of ip (dns_server when set, else getnameinfo, so /etc/hosts counts),
  * kept only when it is a valid host name and one of its A/AAAA addresses is ip.
- * DNS_OK with name; DNS_PERM: no name, a malformed one, or one that does not resolve
- * back ("hostname X does not resolve to address Y" in err); DNS_TEMP: try later. */
+ * DNS_OK with name; DNS_PERM: no name; DNS_BADNAME: a malformed name, or one that
+ * does not resolve back ("hostname X does not resolve to address Y" in err);
+ * DNS_TEMP: try later. */
 int dns_client_name(const char *server, const char *ip, char *name, size_t len,
 		    char *err, size_t errlen);
 
